@@ -1,0 +1,124 @@
+"""Builds the whole bot from a config and runs it: `build_app(cfg)` then `await app.run()`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from datetime import UTC, date, datetime
+from typing import TextIO
+
+from bot.channels.base import Channel
+from bot.channels.console import ConsoleChannel
+from bot.config import Config
+from bot.ratelimit import TELEGRAM
+from bot.scheduler import build_scheduler
+from bot.sender import OutboxSender
+from handlers.core import Hotline
+from handlers.settings import Clock, Deadlines
+from storage.communes import seed_communes
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def platform_channels(cfg: Config) -> list[Channel]:
+    """The Telegram and Zalo adapters the config enables (imported only when used)."""
+    channels: list[Channel] = []
+    if cfg.telegram.enabled:
+        from bot.channels.telegram import TelegramChannel
+
+        channels.append(TelegramChannel(cfg.telegram))
+    if cfg.zalo.enabled:
+        from bot.channels.zalo import ZaloChannel
+
+        channels.append(ZaloChannel(cfg.zalo))
+    return channels
+
+
+class App:
+    def __init__(
+        self,
+        cfg: Config,
+        clock: Clock | None = None,
+        console_io: tuple[TextIO, TextIO] | None = None,
+    ):
+        self.cfg = cfg
+        self.clock = clock or SystemClock()
+        self.db = Database(cfg.database.url)
+        self.settings = cfg.settings()
+        self.channels: dict[str, Channel] = {}
+        self.sender = OutboxSender(
+            self.db, self.channels, self.clock,
+            limits={"telegram": TELEGRAM, "zalo": cfg.zalo_limits()},
+            supervisors=sorted(self.settings.supervisors, key=str),
+        )
+        self.deadlines: Deadlines = cfg.schedule.deadlines()
+        self.hotline = Hotline(
+            self.db, self.settings, self.clock, self.deadlines, on_outbox=self.sender.wake
+        )
+        self.scheduler = build_scheduler(self)
+        for channel in platform_channels(cfg):
+            self.channels[channel.name] = channel
+        self.console: ConsoleChannel | None = None
+        if cfg.console_enabled:
+            stdin, stdout = console_io or (None, None)
+            self.console = ConsoleChannel(stdin, stdout, settle=self.sender.drain)
+            self.channels[self.console.name] = self.console
+        self._stopping = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.db.create_all()
+        async with self.db.session() as session:
+            await seed_communes(session)
+        await self.hotline.load_bindings()
+        self.sender.start()
+        self.scheduler.start()
+        for channel in self.channels.values():
+            await channel.start(self.hotline.handle)
+            log.info("channel %s started", channel.name)
+
+    async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        for channel in self.channels.values():
+            with contextlib.suppress(Exception):
+                await channel.stop()
+        await self.sender.stop()
+        await self.db.close()
+
+    def is_working_day(self, day: date) -> bool:
+        """Digests go out on working days (every day when business hours are off)."""
+        checker = getattr(self.deadlines, "is_working_day", None)
+        return True if checker is None else bool(checker(day))
+
+    def request_stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Run until a signal, or until the console's input ends."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.request_stop)
+        await self.start()
+        try:
+            waits = [asyncio.create_task(self._stopping.wait())]
+            if self.console is not None:
+                waits.append(asyncio.create_task(self.console.finished.wait()))
+            _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+            await self.sender.drain()
+        finally:
+            await self.stop()
+
+
+def build_app(cfg: Config, **kwargs) -> App:  # type: ignore[no-untyped-def]
+    return App(cfg, **kwargs)

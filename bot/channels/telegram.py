@@ -1,0 +1,382 @@
+"""The Telegram channel (aiogram 3): updates in, the outbox's messages out.
+
+Long polling confirms an update's offset only after the core has stored it; a webhook
+answers 200 only after storing, 401 to a wrong secret (before reading the body), 503 when
+the database is down so that Telegram delivers again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import random
+from typing import Any
+
+from aiogram import Bot, Dispatcher, F, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramUnauthorizedError,
+)
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    CallbackQuery,
+    FSInputFile,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from aiohttp import web
+from pydantic import ValidationError
+
+from bot.channels.base import OnInbound, SendError, numbered
+from bot.config import ChannelConfig
+from handlers.core import StorageUnavailable
+from handlers.messages import Attachment, ChatRef, Identity, Inbound, Outgoing, Sent
+
+log = logging.getLogger(__name__)
+
+NAME = "telegram"
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_BODY = 1024 * 1024
+POLL_TIMEOUT = 25
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+PRIVATE_COMMANDS = [
+    ("start", "Bắt đầu"),
+    ("dangky", "Đăng ký cán bộ xã/phường"),
+    ("hoi", "Gửi câu hỏi"),
+    ("cuatoi", "Các phiếu của tôi"),
+    ("phieu", "Xem một phiếu"),
+    ("bosung", "Bổ sung thông tin cho phiếu"),
+    ("xong", "Đã giải quyết, đóng phiếu"),
+    ("chua", "Chưa giải quyết, mở lại phiếu"),
+    ("huy", "Hủy câu hỏi"),
+    ("trogiup", "Hướng dẫn"),
+]
+GROUP_COMMANDS = [
+    ("tl", "Trả lời phiếu: /tl số nội dung"),
+    ("nhan", "Nhận xử lý phiếu"),
+    ("chuyen", "Chuyển phiếu sang lĩnh vực khác"),
+    ("vuot", "Vượt thẩm quyền, báo lãnh đạo"),
+    ("dong", "Đóng phiếu"),
+    ("chuaxuly", "Các phiếu của tổ đang chờ"),
+    ("phieu", "Xem một phiếu"),
+    ("nhom", "Gắn nhóm với lĩnh vực"),
+    ("trogiup", "Hướng dẫn"),
+]
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Parts of at most `limit` characters, cut at line ends where possible."""
+    parts: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while len(line) > limit:  # one very long line: cut it hard
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        if len(current) + len(line) > limit:
+            parts.append(current)
+            current = ""
+        current += line
+    if current or not parts:
+        parts.append(current)
+    return [p.rstrip("\n") or p for p in parts]
+
+
+def _chat_id(value: str) -> int | str:
+    return int(value) if value.lstrip("-").isdigit() else value
+
+
+def _keyboard(message: Outgoing) -> InlineKeyboardMarkup | None:
+    """Buttons for the choices; None when a command will not fit Telegram's 64 bytes."""
+    if not message.choices or any(len(c.command.encode()) > 64 for c in message.choices):
+        return None
+    rows = [[InlineKeyboardButton(text=c.label[:64], callback_data=c.command)] for c in message.choices]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _send_error(err: Exception) -> SendError:
+    """Telegram's errors as the outbox understands them; never with the token or the text."""
+    if isinstance(err, TelegramRetryAfter):
+        return SendError("Telegram 429", retry_after=float(err.retry_after))
+    if isinstance(err, TelegramUnauthorizedError):
+        return SendError("Telegram: token rejected", retry_after=300.0)
+    if isinstance(err, TelegramForbiddenError | TelegramNotFound | TelegramBadRequest):
+        return SendError(f"Telegram refused: {err.message[:200]}", permanent=True)
+    if isinstance(err, TelegramAPIError):
+        return SendError(f"Telegram error: {err.message[:200]}")
+    return SendError(f"Telegram unreachable: {type(err).__name__}")
+
+
+class TelegramChannel:
+    name = NAME
+
+    def __init__(self, cfg: ChannelConfig):
+        self.cfg = cfg
+        session = (
+            AiohttpSession(api=TelegramAPIServer.from_base(cfg.api_base))
+            if cfg.api_base
+            else AiohttpSession()
+        )
+        self.bot = Bot(cfg.token.get_secret_value(), session=session)
+        self.dp = Dispatcher()
+        self.dp.include_router(self._router())
+        self._on_inbound: OnInbound | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._runner: web.AppRunner | None = None
+        self._stopping = asyncio.Event()
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self, on_inbound: OnInbound) -> None:
+        self._on_inbound = on_inbound
+        await self._set_commands()
+        if self.cfg.mode == "webhook":
+            secret = self.cfg.webhook_secret.get_secret_value()
+            if not self.cfg.webhook_url or not secret:
+                raise ValueError("telegram webhook mode needs telegram.webhook_url and webhook_secret")
+            await self._serve_webhook()
+            await self.bot.set_webhook(self.cfg.webhook_url, secret_token=secret,
+                                       allowed_updates=ALLOWED_UPDATES)
+        else:
+            with contextlib.suppress(TelegramAPIError, OSError):
+                await self.bot.delete_webhook()  # getUpdates does not work while one is set
+            self._task = asyncio.create_task(self._poll(), name="telegram-polling")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.bot.session.close()
+
+    async def webhook(self, action: str) -> str:
+        """`hotline webhook set|delete|info --channel telegram`."""
+        if action == "set":
+            secret = self.cfg.webhook_secret.get_secret_value()
+            if not self.cfg.webhook_url or not secret:
+                return "telegram: set needs telegram.webhook_url and telegram.webhook_secret"
+            await self.bot.set_webhook(self.cfg.webhook_url, secret_token=secret,
+                                       allowed_updates=ALLOWED_UPDATES)
+            return f"telegram: webhook set to {self.cfg.webhook_url}"
+        if action == "delete":
+            await self.bot.delete_webhook()
+            return "telegram: webhook deleted (polling possible)"
+        info = await self.bot.get_webhook_info()
+        pending = f", {info.pending_update_count} pending" if info.pending_update_count else ""
+        return f"telegram: webhook {info.url or '(none)'}{pending}"
+
+    async def _set_commands(self) -> None:
+        try:
+            await self.bot.set_my_commands(
+                [BotCommand(command=c, description=d) for c, d in PRIVATE_COMMANDS],
+                scope=BotCommandScopeAllPrivateChats(),
+            )
+            await self.bot.set_my_commands(
+                [BotCommand(command=c, description=d) for c, d in GROUP_COMMANDS],
+                scope=BotCommandScopeAllGroupChats(),
+            )
+        except (TelegramAPIError, OSError) as err:
+            log.warning("telegram: setMyCommands failed: %s", type(err).__name__)
+
+    # --- inbound -----------------------------------------------------------------------------
+
+    def _router(self) -> Router:
+        router = Router(name=__name__)
+        router.message.register(self._on_message, F.chat.type.in_({"private", "group", "supergroup"}))
+        router.callback_query.register(self._on_callback)
+        return router
+
+    async def _on_message(self, message: Message, event_update: Update) -> None:
+        assert self._on_inbound is not None
+        if message.from_user is None or message.from_user.is_bot:
+            return
+        attachments: list[Attachment] = []
+        if message.photo:
+            attachments.append(Attachment("photo", message.photo[-1].file_id))
+        if message.document:
+            attachments.append(
+                Attachment("document", message.document.file_id, message.document.file_name or "")
+            )
+        if message.sticker:
+            attachments.append(Attachment("sticker", message.sticker.file_id))
+        if message.voice:
+            attachments.append(Attachment("voice", message.voice.file_id))
+        text = message.text or message.caption or ""
+        reply = message.reply_to_message
+        reply_to = (
+            str(reply.message_id)
+            if reply is not None and reply.from_user is not None and reply.from_user.id == self.bot.id
+            else None
+        )
+        is_admin = False
+        if message.chat.type != "private" and text.lstrip().lower().startswith("/nhom"):
+            is_admin = await self._is_admin(message.chat.id, message.from_user.id)
+        await self._on_inbound(
+            Inbound(
+                sender=Identity(NAME, str(message.from_user.id)),
+                chat=self._chat_ref(message),
+                text=text,
+                display_name=message.from_user.full_name,
+                message_id=str(message.message_id),
+                update_key=str(event_update.update_id),
+                reply_to=reply_to,
+                attachments=tuple(attachments),
+                is_chat_admin=is_admin,
+            )
+        )
+
+    async def _on_callback(self, query: CallbackQuery, event_update: Update) -> None:
+        assert self._on_inbound is not None
+        try:
+            message = query.message
+            if isinstance(message, Message) and query.data:
+                await self._on_inbound(
+                    Inbound(
+                        sender=Identity(NAME, str(query.from_user.id)),
+                        chat=self._chat_ref(message),
+                        display_name=query.from_user.full_name,
+                        message_id=str(message.message_id),
+                        update_key=str(event_update.update_id),
+                        callback=query.data,
+                    )
+                )
+        finally:  # a press is always answered, or the user's button spins forever
+            with contextlib.suppress(TelegramAPIError, OSError):
+                await query.answer()
+
+    @staticmethod
+    def _chat_ref(message: Message) -> ChatRef:
+        kind = "private" if message.chat.type == "private" else "group"
+        thread = (
+            str(message.message_thread_id)
+            if message.is_topic_message and message.message_thread_id
+            else None
+        )
+        return ChatRef(NAME, str(message.chat.id), kind, thread)
+
+    async def _is_admin(self, chat_id: int, user_id: int) -> bool:
+        try:
+            member = await self.bot.get_chat_member(chat_id, user_id)
+        except Exception as err:  # unknown means "not an administrator"
+            log.warning("telegram: getChatMember failed: %s", type(err).__name__)
+            return False
+        return member.status in ("creator", "administrator")
+
+    async def _poll(self) -> None:
+        """Long polling; the offset moves past an update only once the core has stored it."""
+        offset: int | None = None
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES,
+                    request_timeout=POLL_TIMEOUT + 15,
+                )
+                for update in updates:
+                    try:
+                        await self.dp.feed_update(self.bot, update)
+                    except StorageUnavailable:
+                        raise
+                    except Exception:  # a bad update must not block the ones after it
+                        log.exception("telegram: update %s failed", update.update_id)
+                    offset = update.update_id + 1
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except TelegramUnauthorizedError:
+                log.error("telegram: the token was rejected; polling stops")
+                return
+            except StorageUnavailable:
+                failures += 1
+                log.warning("telegram: storage unavailable; the update will be fetched again")
+                await asyncio.sleep(min(30.0, 2.0**failures) * random.uniform(0.5, 1.0))
+            except Exception as err:  # network, 5xx, a handler bug: keep the loop alive
+                failures += 1
+                delay = getattr(err, "retry_after", None) or min(60.0, 2.0**failures)
+                log.warning("telegram: polling failed (%s), retrying in %.1fs",
+                            type(err).__name__, delay)
+                await asyncio.sleep(float(delay) * random.uniform(0.8, 1.0))
+
+    async def _serve_webhook(self) -> None:
+        app = web.Application(client_max_size=MAX_BODY)
+        app.router.add_post(self.cfg.webhook_path or "/telegram", self._on_webhook)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.cfg.webhook_host, self.cfg.webhook_port)
+        await site.start()
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        expected = self.cfg.webhook_secret.get_secret_value().encode()
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, expected):
+            return web.Response(status=401)
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return web.Response(status=413)
+        try:
+            payload: Any = await request.json()
+            update = Update.model_validate(payload, context={"bot": self.bot})
+        except (ValueError, ValidationError, web.HTTPException):
+            return web.Response(status=400)
+        try:
+            await self.dp.feed_update(self.bot, update)
+        except StorageUnavailable:
+            return web.Response(status=503)
+        except Exception:
+            log.exception("telegram: update %s failed", update.update_id)
+        return web.Response(status=200)
+
+    # --- outbound ----------------------------------------------------------------------------
+
+    async def send(self, message: Outgoing) -> Sent:
+        chat_id = _chat_id(message.chat.chat_id)
+        thread = int(message.chat.thread_id) if message.chat.thread_id else None
+        keyboard = _keyboard(message)
+        text = message.text if keyboard or not message.choices else numbered(message)
+        ids: list[str] = []
+        try:
+            if message.copy_from:
+                copied = await self.bot.copy_message(
+                    chat_id, _chat_id(message.copy_from[0]), int(message.copy_from[1]),
+                    message_thread_id=thread,
+                )
+                ids.append(str(copied.message_id))
+            if message.file_path:
+                file = FSInputFile(message.file_path)
+                caption = text[:CAPTION_LIMIT] if len(text) <= CAPTION_LIMIT else None
+                sender = self.bot.send_photo if message.file_kind == "photo" else self.bot.send_document
+                sent = await sender(chat_id, file, caption=caption, message_thread_id=thread,
+                                    reply_markup=keyboard if caption else None)
+                ids.append(str(sent.message_id))
+                if caption is not None:
+                    return Sent(tuple(ids))
+            parts = split_text(text)
+            for i, part in enumerate(parts):
+                sent = await self.bot.send_message(
+                    chat_id, part, message_thread_id=thread,
+                    reply_markup=keyboard if i == len(parts) - 1 else None,
+                )
+                ids.append(str(sent.message_id))
+        except (TimeoutError, TelegramAPIError, OSError) as err:
+            raise _send_error(err) from None
+        return Sent(tuple(ids))

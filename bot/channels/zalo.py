@@ -1,0 +1,436 @@
+"""The Zalo channel: Zalo Bot API updates in, the outbox's messages out.
+
+Zalo has no buttons and no reply-to-message, so choices go out as a numbered list (the core
+maps a typed "1", "2"… back to the choice) and staff answer with `/tl N …`. Updates carry no
+offset: each becomes an `Inbound` whose `update_key` is Zalo's message id, which the core
+dedupes in the database, so a redelivered event never opens a second ticket.
+
+Two ways in, never both: `mode = "polling"` runs one sequential long-poll loop (after making
+sure no webhook is set); `mode = "webhook"` serves a POST endpoint and registers it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import random
+from collections import OrderedDict
+from datetime import UTC, datetime
+from pathlib import PurePath
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from bot.channels.base import OnInbound, SendError, numbered
+from bot.channels.zalo_api import (
+    POLL_TIMEOUT,
+    TEXT_LIMIT,
+    Envelope,
+    WebhookInfo,
+    ZaloApi,
+    ZaloApiError,
+    ZaloError,
+    ZaloMessage,
+    ZaloUpdate,
+)
+from bot.config import ChannelConfig
+from handlers.core import StorageUnavailable
+from handlers.messages import Attachment, ChatRef, Identity, Inbound, Outgoing, Sent
+
+log = logging.getLogger(__name__)
+
+NAME = "zalo"
+DEFAULT_PATH = "/zalo"
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+MAX_BODY = 64 * 1024  # one event is a few hundred bytes; anything far larger is not Zalo
+
+TEXT = "message.text.received"
+IMAGE = "message.image.received"
+STICKER = "message.sticker.received"
+VOICE = "message.voice.received"
+UNSUPPORTED = "message.unsupported.received"
+KNOWN_EVENTS = (TEXT, IMAGE, STICKER, VOICE, UNSUPPORTED)
+
+
+class Backoff:
+    """Bounded exponential backoff with jitter; `reset()` after a success."""
+
+    def __init__(self, base: float = 1.0, cap: float = 60.0):
+        self.base = base
+        self.cap = cap
+        self.failures = 0
+
+    def next(self) -> float:
+        ceiling = min(self.cap, self.base * 2**self.failures)
+        self.failures += 1
+        return random.uniform(ceiling / 2, ceiling)
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Parts of at most `limit` characters, cut at line ends (at spaces for a very long line)."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        while len(line) > limit:
+            cut = line.rfind(" ", 0, limit + 1)
+            cut = cut if cut > limit // 2 else limit
+            parts.append(line[:cut].rstrip())
+            line = line[cut:].lstrip()
+        current = line
+    if current.strip():
+        parts.append(current)
+    return [p for p in parts if p.strip()]
+
+
+def to_inbound(update: ZaloUpdate) -> Inbound | None:
+    """The handlers' message for one Zalo event; None when the event is not one we handle.
+
+    Raises ValidationError when a known event lacks what it must carry.
+    """
+    event = update.event_name
+    if not event and update.message and update.message.get("text"):
+        event = TEXT  # the documented getUpdates sample shows a text message without a name
+    if event not in KNOWN_EVENTS:
+        return None
+    msg = ZaloMessage.model_validate(update.message or {})
+    kind = "group" if msg.chat.chat_type.upper() == "GROUP" else "private"
+    text = msg.text
+    attachments: tuple[Attachment, ...] = ()
+    if event == IMAGE:
+        text = msg.caption or msg.text
+        attachments = (Attachment("photo", ref=msg.photo or msg.url),)
+    elif event == STICKER:
+        attachments = (Attachment("sticker", ref=msg.sticker or msg.url),)
+    elif event == VOICE:
+        attachments = (Attachment("voice", ref=msg.url),)
+    elif event == UNSUPPORTED:
+        text = ""
+        attachments = (Attachment("unsupported"),)
+    return Inbound(
+        sender=Identity(NAME, msg.sender.id),
+        chat=ChatRef(NAME, msg.chat.id, kind),
+        text=text,
+        display_name=msg.sender.name,
+        message_id=msg.message_id,
+        update_key=msg.message_id,
+        attachments=attachments,
+        extras={"event_name": event, "date": msg.date},
+    )
+
+
+def _problem(err: ValidationError) -> str:
+    """Where a payload was malformed, without echoing its content (pydantic's text would)."""
+    return ", ".join(".".join(str(p) for p in e["loc"]) or "body" for e in err.errors()[:3])
+
+
+class ZaloChannel:
+    """The Zalo Bot API adapter (polling or webhook, as the config says)."""
+
+    name = NAME
+
+    def __init__(
+        self,
+        cfg: ChannelConfig,
+        *,
+        poll_timeout: int | None = None,
+        backoff: Backoff | None = None,
+    ):
+        self.cfg = cfg
+        self.mode = cfg.mode
+        self.api = ZaloApi(cfg.token, cfg.api_base, poll_timeout=poll_timeout or POLL_TIMEOUT)
+        self.backoff = backoff or Backoff()
+        self.path = cfg.webhook_path or DEFAULT_PATH
+        self.stopped_reason: str | None = None  # set when the loop ends by itself
+        self._on_inbound: OnInbound | None = None
+        self._stopping = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._runner: web.AppRunner | None = None
+        self._partial: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
+
+    def __repr__(self) -> str:
+        return f"ZaloChannel(mode={self.mode!r}, base={self.api.base!r})"
+
+    # lifecycle
+
+    async def start(self, on_inbound: OnInbound) -> None:
+        self._on_inbound = on_inbound
+        self._stopping.clear()
+        if self.mode == "webhook":
+            secret = self.cfg.webhook_secret.get_secret_value()
+            if not self.cfg.webhook_url or not 8 <= len(secret) <= 256:
+                raise ValueError(
+                    "zalo webhook mode needs zalo.webhook_url and a zalo.webhook_secret "
+                    "of 8 to 256 characters"
+                )
+            await self._serve()
+            self._task = asyncio.create_task(self._register_webhook(), name="zalo-set-webhook")
+        else:
+            self._task = asyncio.create_task(self._poll(), name="zalo-polling")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._task is not None:
+            task, self._task = self._task, None
+            _, pending = await asyncio.wait({task}, timeout=5)  # a message being handled ends
+            if pending:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            elif not task.cancelled() and task.exception() is not None:
+                log.error("zalo: the receiving loop had failed: %r", task.exception())
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self.api.close()
+
+    @property
+    def webhook_port(self) -> int | None:
+        """The port the webhook server listens on (useful when configured as 0)."""
+        if self._runner is None or not self._runner.addresses:
+            return None
+        return int(self._runner.addresses[0][1])
+
+    async def _pause(self, seconds: float) -> bool:
+        """Sleep unless stopped first; True when the channel is stopping."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        return self._stopping.is_set()
+
+    async def _until_stopped(self, call: Any) -> Any:
+        """Await an API call, abandoning it when stop() comes first (returns None then)."""
+        work = asyncio.ensure_future(call)
+        stop = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # this loop itself is being cancelled: leave nothing behind
+            work.cancel()
+            raise
+        finally:
+            stop.cancel()
+        if not work.done():  # stopping: a poll in flight carries nothing yet, drop it
+            work.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await work
+            return None
+        return work.result()  # a finished call is used even while stopping: never lose an update
+
+    # polling
+
+    async def _poll(self) -> None:
+        webhook_cleared = False
+        while not self._stopping.is_set():
+            try:
+                if not webhook_cleared:
+                    info = await self._until_stopped(self.api.delete_webhook())
+                    webhook_cleared = info is not None
+                    if webhook_cleared:
+                        log.info("zalo: no webhook set; long polling")
+                    continue
+                update = await self._until_stopped(self.api.get_updates())
+            except ZaloError as err:
+                if err.unauthorized:
+                    self.stopped_reason = "the bot token was rejected"
+                    log.error("zalo: the bot token was rejected (%s); polling stopped. "
+                              "Check zalo.token and restart.", err)
+                    return
+                delay = self.backoff.next()
+                log.warning("zalo: %s; retrying in %.1fs", err, delay)
+                if await self._pause(delay):
+                    return
+                continue
+            except Exception:
+                delay = self.backoff.next()
+                log.exception("zalo: unexpected error while polling; retrying in %.1fs", delay)
+                if await self._pause(delay):
+                    return
+                continue
+            self.backoff.reset()
+            if update is None:
+                continue
+            inbound = self._interpret(update)
+            # A polled update is gone from Zalo once answered (no offset to rewind), so while
+            # the database is down the loop keeps this one and fetches nothing new.
+            while inbound is not None and not await self._dispatch(inbound):
+                delay = self.backoff.next()
+                log.warning("zalo: storage unavailable; message %s kept, retrying in %.1fs",
+                            inbound.message_id, delay)
+                if await self._pause(delay):
+                    log.error("zalo: stopped before message %s could be stored; it is lost",
+                              inbound.message_id)
+                    return
+            self.backoff.reset()
+
+    def _interpret(self, update: ZaloUpdate) -> Inbound | None:
+        """The Inbound for an update, or None (logged, without content) when it is skipped."""
+        try:
+            inbound = to_inbound(update)
+        except ValidationError as err:
+            log.warning("zalo: malformed %s event skipped (%s)", update.event_name[:64],
+                        _problem(err))
+            return None
+        if inbound is None:
+            log.info("zalo: event %r not handled; skipped", update.event_name[:64])
+        return inbound
+
+    async def _dispatch(self, inbound: Inbound) -> bool:
+        """Hand one message to the core; False only when it could not be stored."""
+        assert self._on_inbound is not None
+        try:
+            await self._on_inbound(inbound)
+        except StorageUnavailable:
+            return False
+        except Exception:  # the core answers its own errors; this guards the loop all the same
+            log.exception("zalo: handling message %s failed", inbound.message_id)
+        return True
+
+    # webhook
+
+    async def _serve(self) -> None:
+        app = web.Application(client_max_size=MAX_BODY)
+        app.router.add_post(self.path, self._on_webhook)
+        self._runner = web.AppRunner(app, shutdown_timeout=5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.cfg.webhook_host, self.cfg.webhook_port)
+        await site.start()
+        log.info("zalo: webhook endpoint listening on %s:%s%s",
+                 self.cfg.webhook_host, self.webhook_port, self.path)
+
+    async def _register_webhook(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                info = await self._until_stopped(self._set_webhook())
+            except ZaloError as err:
+                if err.unauthorized:
+                    self.stopped_reason = "the bot token was rejected"
+                    log.error("zalo: the bot token was rejected (%s); webhook not set", err)
+                    return
+                delay = self.backoff.next()
+                log.warning("zalo: %s; retrying in %.1fs", err, delay)
+                if await self._pause(delay):
+                    return
+                continue
+            if info is not None:
+                self.backoff.reset()
+                log.info("zalo: webhook registered")
+            return
+
+    async def _set_webhook(self) -> WebhookInfo:
+        return await self.api.set_webhook(
+            self.cfg.webhook_url, self.cfg.webhook_secret.get_secret_value()
+        )
+
+    async def _on_webhook(self, request: web.Request) -> web.Response:
+        """Check the secret and the size before reading; store the message, then say 200."""
+        expected = self.cfg.webhook_secret.get_secret_value().encode()
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not expected or not hmac.compare_digest(given, expected):
+            log.warning("zalo: webhook call refused: missing or wrong secret token")
+            return web.json_response({"ok": False, "description": "forbidden"}, status=403)
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return web.json_response({"ok": False, "description": "too large"}, status=413)
+        try:
+            body = await request.read()  # bounded by client_max_size, also when chunked
+        except web.HTTPRequestEntityTooLarge:
+            return web.json_response({"ok": False, "description": "too large"}, status=413)
+        try:
+            envelope = Envelope.model_validate_json(body)
+            update = ZaloUpdate.model_validate(envelope.result)
+        except ValidationError as err:
+            log.warning("zalo: webhook body not understood (%s)", _problem(err))
+            return web.json_response({"ok": False, "description": "bad request"}, status=400)
+        inbound = self._interpret(update)
+        if inbound is not None and not await self._dispatch(inbound):
+            # not stored: no acknowledgement, so Zalo delivers it again
+            log.warning("zalo: storage unavailable; webhook message %s refused for redelivery",
+                        inbound.message_id)
+            return web.json_response({"ok": False, "description": "try again"}, status=503)
+        return web.json_response({"ok": True})
+
+    async def webhook(self, action: str) -> str:
+        """`hotline webhook set|delete|info --channel zalo`: one line saying what is now true."""
+        try:
+            if action == "set":
+                secret = self.cfg.webhook_secret.get_secret_value()
+                if not self.cfg.webhook_url or not 8 <= len(secret) <= 256:
+                    raise ValueError("set needs zalo.webhook_url and a zalo.webhook_secret "
+                                     "of 8 to 256 characters")
+                info = await self._set_webhook()
+                return f"zalo: webhook set to {info.url or self.cfg.webhook_url}"
+            if action == "delete":
+                await self.api.delete_webhook()
+                return "zalo: webhook deleted (polling mode can be used)"
+            if action == "info":
+                info = await self.api.get_webhook_info()
+                if not info.url:
+                    return "zalo: no webhook set (polling mode)"
+                when = ""
+                if info.updated_at:
+                    at = datetime.fromtimestamp(info.updated_at / 1000, UTC)
+                    when = f", updated {at:%Y-%m-%d %H:%M} UTC"
+                return f"zalo: webhook {info.url}{when}"
+            raise ValueError(f"unknown webhook action {action!r}: use set, delete or info")
+        finally:
+            if self._task is None and self._runner is None:  # used outside a running bot
+                await self.api.close()
+
+    # sending
+
+    async def send(self, message: Outgoing) -> Sent:
+        """Text with choices as a numbered list, split at 2,000 characters.
+
+        Zalo cannot copy a message (`copy_from` is dropped) nor upload a file (noted in the text).
+        """
+        chat_id = message.chat.chat_id
+        text = numbered(message)
+        if message.file_path:
+            # The Bot API sends photos by public URL only and has no documents: say so.
+            name = PurePath(message.file_path).name
+            text += f"\n\n📎 Tệp kèm theo “{name}” không gửi được qua Zalo; xin xem trên " \
+                    "Telegram hoặc nhờ quản trị hệ thống gửi lại."
+        parts = split_text(text)
+        if not parts:
+            return Sent(())
+        # A long message that failed halfway is resent by the outbox; skip the parts that
+        # already went out so nobody reads them twice.
+        key = (chat_id, hashlib.sha256("\x00".join(parts).encode()).hexdigest())
+        done = self._partial.pop(key, [])
+        for part in parts[len(done):]:
+            try:
+                sent = await self.api.send_message(chat_id, part)
+            except ZaloError as err:
+                error = self._send_error(err)
+                if done and not error.permanent:
+                    self._remember(key, done)
+                raise error from None
+            done.append(sent.message_id)
+        return Sent(tuple(done))
+
+    def _remember(self, key: tuple[str, str], ids: list[str]) -> None:
+        self._partial[key] = ids
+        while len(self._partial) > 256:
+            self._partial.popitem(last=False)
+
+    @staticmethod
+    def _send_error(err: ZaloError) -> SendError:
+        code = err.code if isinstance(err, ZaloApiError) else err.status
+        if code == 429:
+            return SendError(str(err), retry_after=err.retry_after)
+        if err.unauthorized and code == 401:
+            # a bad token is fixed by the operator and a restart; keep the message till then
+            return SendError(str(err), retry_after=300.0)
+        if code is not None and 400 <= code < 500 and code != 408:
+            return SendError(str(err), permanent=True)  # invalid chat, forbidden, too long…
+        return SendError(str(err), retry_after=err.retry_after)

@@ -1,0 +1,127 @@
+"""`hotline run|check-config|report|webhook|handbook --config FILE`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.app import build_app
+from bot.config import Config, ConfigError, load_config
+from bot.logs import setup_logging
+from handlers.errors import UsageError
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="hotline", description="Đường dây hỗ trợ xã, phường")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (("run", "run the bot"), ("check-config", "validate a config file")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("--config", default="config.toml", help="TOML config file")
+    p = sub.choices["run"]
+    p.add_argument("--log-level", default="INFO")
+    p.add_argument("--log-format", choices=("text", "json"), default="text")
+    p = sub.add_parser("report", help="write the Excel report of a period")
+    p.add_argument("--config", default="config.toml", help="TOML config file")
+    p.add_argument("--period", default="thang", help="homnay|homqua|tuan|thang|nam|YYYY-MM|D/M/Y-D/M/Y")
+    p.add_argument("--out", required=True, help="the .xlsx file to write")
+    p = sub.add_parser("webhook", help="set, delete or show a platform's webhook")
+    p.add_argument("action", choices=("set", "delete", "info"))
+    p.add_argument("--channel", choices=("telegram", "zalo"), required=True)
+    p.add_argument("--config", default="config.toml", help="TOML config file")
+    p = sub.add_parser("handbook", help="import or export handbook entries (CSV or Markdown)")
+    p.add_argument("action", choices=("import", "export"))
+    p.add_argument("file", help="a .csv (area,question,answer) or .md file")
+    p.add_argument("--config", default="config.toml", help="TOML config file")
+    args = parser.parse_args(argv)
+
+    try:
+        cfg = load_config(args.config)
+    except ConfigError as err:
+        print(f"config error: {err}", file=sys.stderr)  # noqa: T201
+        return 2
+    if args.command == "check-config":
+        print(f"{args.config}: OK ({len(cfg.areas)} areas, {len(cfg.groups)} groups)")  # noqa: T201
+        return 0
+    if args.command == "report":
+        return asyncio.run(_report(cfg, args.period, args.out))
+    if args.command == "webhook":
+        return asyncio.run(_webhook(cfg, args.channel, args.action))
+    if args.command == "handbook":
+        return asyncio.run(_handbook(cfg, args.action, Path(args.file)))
+    secrets = [
+        c.token.get_secret_value() for c in (cfg.telegram, cfg.zalo)
+    ] + [c.webhook_secret.get_secret_value() for c in (cfg.telegram, cfg.zalo)]
+    setup_logging(args.log_level, args.log_format, secrets)
+    app = build_app(cfg)
+    asyncio.run(app.run())
+    return 0
+
+
+async def _report(cfg: Config, period_text: str, out: str) -> int:
+    from handlers import report_files, reports
+
+    settings, now = cfg.settings(), datetime.now(UTC)
+    try:
+        period = reports.parse_period(period_text, now, settings.timezone, "thang", "--period KỲ")
+    except UsageError as err:
+        print(err.text, file=sys.stderr)  # noqa: T201
+        return 2
+    result = await report_files.export_file(
+        cfg.database.url, settings, cfg.schedule.deadlines(), now, period, Path(out)
+    )
+    print(f"{out}: {result.rows} phiếu, {period.label}")  # noqa: T201
+    return 0
+
+
+async def _webhook(cfg: Config, channel_name: str, action: str) -> int:
+    """Only the named channel is built; it is not started, just asked to manage its webhook."""
+    if not getattr(cfg, channel_name).enabled:
+        print(f"[{channel_name}] has no token in the config", file=sys.stderr)  # noqa: T201
+        return 2
+    if channel_name == "zalo":
+        from bot.channels.zalo import ZaloChannel
+
+        channel = ZaloChannel(cfg.zalo)
+    else:
+        from bot.channels.telegram import TelegramChannel
+
+        channel = TelegramChannel(cfg.telegram)
+    try:
+        print(await channel.webhook(action))  # noqa: T201
+    except Exception as err:  # the adapters' errors name the method, never the token
+        print(f"{channel_name} webhook {action} failed: {err}", file=sys.stderr)  # noqa: T201
+        return 1
+    finally:
+        await channel.stop()
+    return 0
+
+
+async def _handbook(cfg: Config, action: str, path: Path) -> int:
+    from storage import handbook
+    from storage.db import Database
+
+    db = Database(cfg.database.url)
+    try:
+        await db.create_all()
+        async with db.session() as session:
+            if action == "import":
+                if not path.exists():
+                    print(f"{path}: no such file", file=sys.stderr)  # noqa: T201
+                    return 2
+                n = await handbook.import_file(session, path, by="import", now=datetime.now(UTC))
+            else:
+                n = await handbook.export_file(session, path)
+    except (KeyError, ValueError) as err:
+        print(f"{path}: cannot read entries ({err})", file=sys.stderr)  # noqa: T201
+        return 2
+    finally:
+        await db.close()
+    print(f"{path}: {n} mục sổ tay ({'đã nhập' if action == 'import' else 'đã xuất'})")  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,281 @@
+"""The TOML config, read into typed, validated sections. Errors name the key."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from bot.ratelimit import ChannelLimits
+from handlers.messages import Identity
+from handlers.settings import AreaSpec, Deadlines, FollowupSettings, GroupSpec, HotlineSettings
+from handlers.worktime import ClockHours, WorkCalendar, parse_sessions
+
+
+class ConfigError(Exception):
+    """One line that names the key and the problem."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite+aiosqlite:///data/hotline.db"
+
+
+class ChannelConfig(_Section):
+    token: SecretStr = SecretStr("")
+    api_base: str = ""
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str = ""  # public URL the platform calls
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = 8080
+    webhook_path: str = ""
+    webhook_secret: SecretStr = SecretStr("")
+    # Zalo publishes no rate limits: these keep the sender polite (Telegram's are built in).
+    max_per_second: float = Field(default=10, ge=0)
+    max_per_chat_per_second: float = Field(default=1, ge=0)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.token.get_secret_value())
+
+
+class ConsoleConfig(_Section):
+    # None: on exactly when no platform token is configured
+    enabled: bool | None = None
+
+
+class RegistrationConfig(_Section):
+    policy: Literal["open", "approval", "invite"] = "approval"
+    commune_shared: bool = False
+
+
+class LimitsConfig(_Section):
+    flood_per_minute: int = Field(default=20, ge=0)  # per person; 0 turns the guard off
+
+
+class ReportsConfig(_Section):
+    folder: str = Field(default="data/exports", min_length=1)  # generated workbooks and charts
+
+
+class RolesConfig(_Section):
+    supervisors: list[str] = Field(default_factory=list)
+    # a supervisor may be limited to some areas: {"telegram:123" = ["dat_dai", "nong_nghiep"]}
+    supervisor_areas: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("supervisor_areas")
+    @classmethod
+    def _limited(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for item in value:
+            Identity.parse(item)
+        return value
+
+    @field_validator("supervisors")
+    @classmethod
+    def _identities(cls, value: list[str]) -> list[str]:
+        for item in value:
+            Identity.parse(item)
+        return value
+
+
+class ScheduleConfig(_Section):
+    business_hours: bool = True
+    tick_seconds: float = Field(default=60, gt=0)
+    timezone: str = "Asia/Ho_Chi_Minh"
+    sessions: list[str] = Field(default_factory=lambda: ["07:00-11:30", "13:30-17:00"])
+    extra_days_off: list[str] = Field(default_factory=list)  # "YYYY-MM-DD"
+    extra_working_days: list[str] = Field(default_factory=list)
+    reminder_fraction: float = Field(default=0.75, gt=0, lt=1)
+    escalate_after_hours: float = Field(default=4, ge=0)
+    checkback_after_hours: float = Field(default=8, ge=0)
+    autoclose_after_days: float = Field(default=3, gt=0)
+    digest_time: str = Field(default="07:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+    @field_validator("extra_days_off", "extra_working_days")
+    @classmethod
+    def _dates(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                date.fromisoformat(item)
+            except ValueError:
+                raise ValueError(f"dates are written YYYY-MM-DD, got {item!r}") from None
+        return value
+
+    @field_validator("sessions")
+    @classmethod
+    def _sessions(cls, value: list[str]) -> list[str]:
+        parse_sessions(value)
+        return value
+
+    def followup(self) -> FollowupSettings:
+        return FollowupSettings(
+            reminder_fraction=self.reminder_fraction,
+            escalate_after_hours=self.escalate_after_hours,
+            checkback_after_hours=self.checkback_after_hours,
+            autoclose_after_days=self.autoclose_after_days,
+            digest_time=self.digest_time,
+        )
+
+    def deadlines(self) -> Deadlines:
+        """Working-time deadlines, or plain clock hours when business hours are off."""
+        if not self.business_hours:
+            return ClockHours()
+        return WorkCalendar(
+            sessions=parse_sessions(self.sessions),
+            tz=ZoneInfo(self.timezone),
+            extra_days_off=[date.fromisoformat(d) for d in self.extra_days_off],
+            extra_working_days=[date.fromisoformat(d) for d in self.extra_working_days],
+        )
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
+class AreaConfig(_Section):
+    code: str = Field(pattern=r"^[a-z0-9_]{1,32}$")
+    name: str = Field(min_length=1)
+    keywords: list[str] = Field(default_factory=list)
+    first_response_hours: float = Field(default=8, gt=0)
+    resolution_hours: float = Field(default=40, gt=0)
+
+
+class GroupConfig(_Section):
+    channel: str = Field(min_length=1)
+    chat_id: str = ""
+    thread_id: str | None = None
+    name: str = ""
+    areas: list[str] = Field(min_length=1)
+    members: list[str] = Field(default_factory=list)
+
+    @field_validator("chat_id", "thread_id", mode="before")
+    @classmethod
+    def _as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) else value  # Telegram ids are numbers
+
+    @field_validator("members")
+    @classmethod
+    def _identities(cls, value: list[str]) -> list[str]:
+        for item in value:
+            Identity.parse(item)
+        return value
+
+
+class Config(_Section):
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    telegram: ChannelConfig = Field(default_factory=ChannelConfig)
+    zalo: ChannelConfig = Field(default_factory=ChannelConfig)
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig)
+    registration: RegistrationConfig = Field(default_factory=RegistrationConfig)
+    roles: RolesConfig = Field(default_factory=RolesConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    reports: ReportsConfig = Field(default_factory=ReportsConfig)
+    areas: list[AreaConfig] = Field(min_length=1)
+    groups: list[GroupConfig] = Field(default_factory=list)
+
+    def zalo_limits(self) -> ChannelLimits:
+        z = self.zalo
+        return ChannelLimits(z.max_per_second, z.max_per_chat_per_second, z.max_per_chat_per_second * 60)
+
+    @property
+    def console_enabled(self) -> bool:
+        if self.console.enabled is not None:
+            return self.console.enabled
+        return not (self.telegram.enabled or self.zalo.enabled)
+
+    def settings(self) -> HotlineSettings:
+        """What the channel-agnostic handlers need."""
+        return HotlineSettings(
+            areas=tuple(
+                AreaSpec(a.code, a.name, tuple(a.keywords), a.first_response_hours,
+                         a.resolution_hours)
+                for a in self.areas
+            ),
+            groups=tuple(
+                GroupSpec(
+                    channel=g.channel,
+                    chat_id=g.chat_id or f"members-{i}",
+                    name=g.name or f"Tổ {', '.join(g.areas)}",
+                    areas=tuple(g.areas),
+                    thread_id=g.thread_id,
+                    members=tuple(Identity.parse(m) for m in g.members),
+                )
+                for i, g in enumerate(self.groups, start=1)
+            ),
+            supervisors=frozenset(Identity.parse(s) for s in self.roles.supervisors),
+            supervisor_areas={
+                Identity.parse(who): frozenset(codes) for who, codes in self.roles.supervisor_areas.items()
+            },
+            registration=self.registration.policy,
+            timezone=ZoneInfo(self.schedule.timezone),
+            followup=self.schedule.followup(),
+            flood_per_minute=self.limits.flood_per_minute,
+            commune_shared=self.registration.commune_shared,
+            reports_folder=self.reports.folder,
+        )
+
+
+def _check_references(cfg: Config) -> None:
+    codes = [a.code for a in cfg.areas]
+    seen: set[str] = set()
+    for i, code in enumerate(codes):
+        if code in seen:
+            raise ConfigError(f"areas[{i}].code: duplicate area code {code!r}")
+        seen.add(code)
+    for who, limited in cfg.roles.supervisor_areas.items():
+        if who not in cfg.roles.supervisors:
+            raise ConfigError(f"roles.supervisor_areas: {who} is not in roles.supervisors")
+        for code in limited:
+            if code not in seen:
+                raise ConfigError(f"roles.supervisor_areas: unknown area code {code!r}")
+    for i, g in enumerate(cfg.groups):
+        for code in g.areas:
+            if code not in seen:
+                raise ConfigError(f"groups[{i}].areas: unknown area code {code!r}")
+        if not g.chat_id and not g.members:
+            raise ConfigError(f"groups[{i}]: needs chat_id (a group chat) or members (a list)")
+
+
+def _apply_env(data: dict) -> None:
+    """Secrets may come from the environment instead of the file."""
+    for channel in ("telegram", "zalo"):
+        for key in ("token", "webhook_secret"):
+            value = os.environ.get(f"HOTLINE_{channel.upper()}_{key.upper()}")
+            if value:
+                data.setdefault(channel, {})[key] = value
+    url = os.environ.get("HOTLINE_DATABASE_URL")
+    if url:
+        data.setdefault("database", {})["url"] = url
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate; any problem becomes one ConfigError line naming the key."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}") from None
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    _apply_env(data)
+    try:
+        cfg = Config.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise ConfigError(f"{where}: {first['msg']}") from None
+    _check_references(cfg)
+    return cfg

@@ -1,0 +1,61 @@
+"""The app's one APScheduler: the follow-up tick and the daily digests.
+
+Jobs are module-level coroutines taking the app, with stable ids and replace_existing, so a
+restart re-creates them instead of duplicating; what they send is recorded in the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from handlers import followups
+from handlers.context import Outbound
+
+if TYPE_CHECKING:
+    from bot.app import App
+
+log = logging.getLogger(__name__)
+
+
+async def run_tick(app: App) -> None:
+    """Reminders, deadline notices, escalations, check-backs, auto-close."""
+    try:
+        async with app.db.session() as session:
+            await followups.tick(Outbound(session, app.hotline.settings, app.clock.now(), app.deadlines))
+    except Exception:
+        log.exception("follow-up tick failed")
+    app.sender.wake()
+
+
+async def run_digest(app: App) -> None:
+    """The morning digests, on working days only."""
+    now = app.clock.now()
+    today = now.astimezone(app.settings.timezone).date()
+    if not app.is_working_day(today):
+        return
+    try:
+        async with app.db.session() as session:
+            await followups.daily_digest(Outbound(session, app.hotline.settings, now, app.deadlines), today)
+    except Exception:
+        log.exception("daily digest failed")
+    app.sender.wake()
+
+
+def build_scheduler(app: App) -> AsyncIOScheduler:
+    cfg = app.cfg.schedule
+    scheduler = AsyncIOScheduler(timezone=app.settings.timezone)
+    scheduler.add_job(
+        run_tick, "interval", seconds=cfg.tick_seconds, args=[app], id="followups-tick",
+        replace_existing=True, max_instances=1, coalesce=True,
+    )
+    hour, minute = (int(part) for part in cfg.digest_time.split(":"))
+    scheduler.add_job(
+        run_digest, CronTrigger(hour=hour, minute=minute, timezone=app.settings.timezone),
+        args=[app], id="daily-digest", replace_existing=True, max_instances=1, coalesce=True,
+        misfire_grace_time=3 * 3600,  # a restart in the morning still sends today's digest
+    )
+    return scheduler

@@ -1,0 +1,212 @@
+"""Delivers the outbox: every queued message reaches its channel, in order, once sent."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+
+from bot.channels.base import Channel, SendError
+from bot.ratelimit import ChannelLimits, RateLimiter
+from handlers.messages import ChatRef, Choice, Identity, Outgoing
+from handlers.settings import Clock
+from storage import repo
+from storage.db import Database
+from storage.models import MessageLink, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12  # with backoff capped at 5 minutes this is about half an hour of outage
+IDLE_WAIT = 30.0  # seconds between looks at the outbox when nothing wakes the sender
+
+
+def to_outgoing(row: OutboxMessage) -> Outgoing:
+    choices = tuple(Choice(label, command) for label, command in json.loads(row.choices))
+    copy = json.loads(row.copy_from) if row.copy_from else None
+    return Outgoing(
+        chat=ChatRef(row.channel, row.chat_id, row.chat_kind, row.thread_id),  # type: ignore[arg-type]
+        text=row.text,
+        choices=choices,
+        ticket_number=row.ticket_id,
+        copy_from=(copy[0], copy[1]) if copy else None,
+        file_path=row.file_path,
+        file_kind="photo" if row.file_kind == "photo" else "document",
+    )
+
+
+class OutboxSender:
+    """One worker: sends due rows oldest first; a chat whose message waits holds the rest."""
+
+    def __init__(
+        self,
+        db: Database,
+        channels: dict[str, Channel],
+        clock: Clock,
+        limits: dict[str, ChannelLimits] | None = None,
+        supervisors: Sequence[Identity] = (),
+    ):
+        self.db = db
+        self.channels = channels
+        self.clock = clock
+        self.limiter = RateLimiter(limits or {})
+        self._paused: dict[str, float] = {}  # channel → monotonic time its 429 wait ends
+        self.supervisors = tuple(supervisors)
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()
+
+    def wake(self) -> None:
+        self._idle.clear()
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-sender")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def drain(self) -> None:
+        """Wait until nothing is due now (used by the console and tests)."""
+        self.wake()
+        await self._idle.wait()
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                delay = await self.deliver_due()
+            except Exception:
+                log.exception("outbox delivery pass failed")
+                delay = 5.0
+            if self._wake.is_set():  # woken during the pass: something new may be due
+                continue
+            self._idle.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=min(delay, IDLE_WAIT))
+
+    async def deliver_due(self) -> float:
+        """Send what is due; return seconds until the next pending row is due."""
+        while True:
+            async with self.db.session() as session:
+                rows = await repo.due_outbox(session, self.clock.now())
+            if not rows:
+                break
+            held: set[str] = set()
+            progressed = False
+            throttled = IDLE_WAIT
+            for row in rows:
+                chat = f"{row.channel}:{row.chat_id}"
+                if chat in held:
+                    continue
+                group = row.chat_kind == "group"
+                paused = self._paused.get(row.channel, 0.0) - time.monotonic()
+                if paused > 0:  # the platform said 429: the whole channel waits, no 429 storm
+                    throttled = min(throttled, paused)
+                    continue
+                wait = self.limiter.wait(row.channel, chat, group, time.monotonic())
+                if wait > 0:  # over the platform's limit: hold the chat, retry when allowed
+                    held.add(chat)
+                    throttled = min(throttled, wait)
+                    continue
+                self.limiter.take(row.channel, chat, group)
+                if await self._deliver(row):
+                    progressed = True
+                else:
+                    held.add(chat)  # keep this chat's order: its later messages wait too
+            if not progressed:
+                return throttled if throttled < IDLE_WAIT else await self._next_due()
+        return await self._next_due()
+
+    async def _next_due(self) -> float:
+        async with self.db.session() as session:
+            nxt = await repo.next_outbox_time(session)
+        if nxt is None:
+            return IDLE_WAIT
+        return max(0.05, (nxt - self.clock.now()).total_seconds())
+
+    async def _deliver(self, row: OutboxMessage) -> bool:
+        """True when the row is finished (sent, or given up); False when it must wait."""
+        channel = self.channels.get(row.channel)
+        now = self.clock.now()
+        if channel is None:
+            # kept pending, never given up: it goes out once that channel runs again
+            await self._fail(row, f"channel {row.channel!r} is not running", 60.0, limited=False)
+            return False
+        try:
+            sent = await channel.send(to_outgoing(row))
+        except SendError as err:
+            if err.permanent:
+                await self._give_up(row, str(err))
+                return True
+            if err.retry_after is not None:
+                self._paused[row.channel] = time.monotonic() + err.retry_after
+            wait = err.retry_after if err.retry_after is not None else min(300.0, 2.0**row.attempts)
+            await self._fail(row, str(err), retry_in=wait)
+            return False
+        except Exception as err:  # a bug in an adapter must not stop the sender
+            log.exception("channel %s failed sending outbox row %s", row.channel, row.id)
+            await self._fail(row, type(err).__name__, retry_in=min(300.0, 2.0**row.attempts))
+            return False
+        async with self.db.session() as session:
+            stored = await session.get(OutboxMessage, row.id)
+            assert stored is not None
+            stored.status = "sent"
+            stored.sent_at = now
+            stored.attempts += 1
+            if row.ticket_id is not None:
+                for message_id in sent.message_ids:
+                    await session.merge(
+                        MessageLink(channel=row.channel, chat_id=row.chat_id,
+                                    message_id=message_id, ticket_id=row.ticket_id)
+                    )
+        return True
+
+    async def _fail(
+        self, row: OutboxMessage, reason: str, retry_in: float, limited: bool = True
+    ) -> None:
+        async with self.db.session() as session:
+            stored = await session.get(OutboxMessage, row.id)
+            assert stored is not None
+            stored.attempts += 1
+            stored.last_error = reason[:500]
+            if limited and stored.attempts >= MAX_ATTEMPTS:
+                stored.status = "failed"
+                log.error("outbox row %s to %s given up: %s", row.id, row.channel, reason)
+                return
+            stored.next_attempt_at = self.clock.now() + timedelta(seconds=retry_in)
+        log.warning("outbox row %s to %s delayed %.1fs: %s", row.id, row.channel, retry_in, reason)
+
+    async def _give_up(self, row: OutboxMessage, reason: str) -> None:
+        """Permanent failure: recorded on the ticket, and the supervisors are told (once)."""
+        now = self.clock.now()
+        async with self.db.session() as session:
+            stored = await session.get(OutboxMessage, row.id)
+            assert stored is not None
+            stored.attempts += 1
+            stored.status = "failed"
+            stored.last_error = reason[:500]
+            to_supervisor = any(
+                s.channel == row.channel and s.user_id == row.chat_id for s in self.supervisors
+            )
+            if row.ticket_id is not None:
+                await repo.add_event(
+                    session, row.ticket_id, "delivery_failed", "bot", now,
+                    f"Không gửi được tới {row.channel}:{row.chat_id}: {reason[:200]}",
+                )
+            if not to_supervisor:
+                about = f" về phiếu #{row.ticket_id}" if row.ticket_id else ""
+                for sup in self.supervisors:
+                    session.add(OutboxMessage(
+                        channel=sup.channel, chat_id=sup.user_id, ticket_id=row.ticket_id,
+                        text=f"❗ Không gửi được tin{about} tới {row.channel}:{row.chat_id} "
+                        f"({reason[:200]}). Xin kiểm tra nhóm/người nhận còn hoạt động.",
+                        created_at=now, next_attempt_at=now,
+                    ))
+        log.error("outbox row %s to %s failed permanently: %s", row.id, row.channel, reason)

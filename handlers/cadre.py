@@ -1,0 +1,253 @@
+"""What a commune cadre does in a private chat: ask, follow up, close."""
+
+from __future__ import annotations
+
+import json
+
+from handlers import deadlines, handbook
+from handlers import format as fmt
+from handlers.context import Ctx, Outbound
+from handlers.errors import HotlineError, UsageError
+from handlers.messages import Choice
+from handlers.routing import classify
+from handlers.settings import AreaSpec
+from handlers.tickets import load, parse_ticket
+from storage import repo
+from storage.models import Ticket, TicketStatus, User, UserStatus
+
+CHOOSE_AREA = "choose_area"
+
+
+async def active_cadre(ctx: Ctx) -> User:
+    """The registered, approved cadre speaking; otherwise a Vietnamese explanation."""
+    user = await ctx.user()
+    if user is None:
+        raise HotlineError(
+            "Anh/chị chưa đăng ký nên câu hỏi chưa được gửi đi. Gõ /dangky để đăng ký "
+            "(hoặc một dòng: /dangky Họ tên | Xã/phường | Chức vụ)."
+        )
+    if user.status == UserStatus.PENDING:
+        raise HotlineError(
+            "Đăng ký của anh/chị đang chờ lãnh đạo duyệt; câu hỏi chưa được gửi đi. "
+            "Anh/chị sẽ nhận tin báo khi được duyệt."
+        )
+    if user.status != UserStatus.ACTIVE:
+        raise HotlineError("Tài khoản của anh/chị chưa được chấp nhận. Xin liên hệ Sở Nội vụ.")
+    return user
+
+
+async def ask(ctx: Ctx, question: str) -> None:
+    """A question: routed by area when the keywords are clear, otherwise the cadre chooses."""
+    question = question.strip()
+    if not question:
+        raise UsageError("/hoi <nội dung câu hỏi> (hoặc gõ thẳng câu hỏi)")
+    if len(question) < 8 and not ctx.msg.attachments:
+        raise HotlineError("Câu hỏi quá ngắn. Xin gõ rõ nội dung cần hỏi để tổ công tác trả lời được.")
+    user = await active_cadre(ctx)
+    if await handbook.suggest(ctx, question):
+        return  # the cadre reads the handbook first: "Đã rõ" or "Vẫn cần hỏi"
+    await route(ctx, user, question)
+
+
+async def route(ctx: Ctx, user: User, question: str, suggested: list[int] | None = None) -> None:
+    """Open the ticket in the area the keywords say, or ask the cadre to choose the area."""
+    area, candidates = classify(question, ctx.settings.areas)
+    if area is not None:
+        await open_ticket(ctx, user, question, area, suggested)
+        return
+    rest = [a for a in ctx.settings.areas if a not in candidates]
+    await repo.set_state(
+        ctx.session, ctx.state_key, ctx.now, state=CHOOSE_AREA,
+        data={"question": question, "suggested": suggested or []},
+    )
+    await ctx.reply(
+        "Câu hỏi thuộc lĩnh vực nào? Xin chọn số:",
+        [Choice(a.name, f"/linhvuc {a.code}") for a in [*candidates, *rest]],
+    )
+
+
+async def choose_area(ctx: Ctx, args: str) -> None:
+    """/linhvuc <mã> — the answer to 'which area?'."""
+    state = await repo.get_state(ctx.session, ctx.state_key)
+    if state is None or state.state != CHOOSE_AREA:
+        raise HotlineError("Không có câu hỏi nào đang chờ chọn lĩnh vực. Xin gõ câu hỏi.")
+    area = ctx.settings.area(args.strip())
+    if area is None:
+        codes = ", ".join(a.code for a in ctx.settings.areas)
+        raise UsageError(f"/linhvuc <mã lĩnh vực>; các mã: {codes}")
+    user = await active_cadre(ctx)
+    data = json.loads(state.data)
+    await repo.set_state(ctx.session, ctx.state_key, ctx.now, state="", data={}, choices=[])
+    await open_ticket(ctx, user, data["question"], area, data.get("suggested"))
+
+
+def card_choices(number: int) -> list[Choice]:
+    return [
+        Choice("Nhận xử lý", f"/nhan {number}"),
+        Choice("Chuyển", f"/chuyen {number}"),
+        Choice("Vượt thẩm quyền", f"/vuot {number}"),
+        Choice("Đóng", f"/dong {number}"),
+    ]
+
+
+async def open_ticket(
+    ctx: Ctx, user: User, question: str, area: AreaSpec, suggested: list[int] | None = None
+) -> Ticket:
+    group = ctx.settings.group_for_area(area.code)
+    ticket = Ticket(
+        commune_id=user.commune_id,
+        asker_id=user.id,
+        asker_chat=ctx.msg.chat.key,
+        area_code=area.code,
+        group_key=group.key if group else None,
+        question=question,
+        created_at=ctx.now,
+        resolution_due_at=ctx.deadlines.add_hours(ctx.now, area.resolution_hours),
+    )
+    deadlines.schedule(ticket, ctx, ctx.now, ctx.deadlines.add_hours(ctx.now, area.first_response_hours))
+    ctx.session.add(ticket)
+    await ctx.session.flush()
+    assert ticket.id is not None
+    await repo.add_event(ctx.session, ticket.id, "question", str(ctx.who), ctx.now, question, user.name)
+    await handbook.note_suggestions(ctx, ticket, suggested or [])
+    for item in ctx.msg.attachments:  # the file itself stays on the platform; history says it came
+        label = {"photo": "Ảnh", "document": "Tệp"}.get(item.kind, item.kind)
+        await repo.add_event(ctx.session, ticket.id, "attachment", str(ctx.who), ctx.now,
+                             f"{label} {item.name}".strip(), user.name)
+    text = fmt.card(ticket, user, ctx.settings)
+    copy = (ctx.msg.chat.chat_id, ctx.msg.message_id) if ctx.msg.attachments else None
+    if group is not None:
+        await ctx.send_to_group(group, text, card_choices(ticket.id), ticket, copy_from=copy)
+        where = group.name
+    else:
+        await ctx.notify_supervisors(
+            f"⚠️ Chưa có tổ công tác nào phụ trách lĩnh vực “{area.name}”.\n\n{text}",
+            card_choices(ticket.id),
+            ticket,
+        )
+        where = "lãnh đạo (chưa có tổ phụ trách lĩnh vực này)"
+    await ctx.reply(
+        f"Đã nhận câu hỏi, số phiếu #{ticket.id}.\n"
+        f"Lĩnh vực: {area.name}\nChuyển đến: {where}\n"
+        f"Hạn trả lời: {fmt.when(ticket.due_at, ctx.settings.timezone)}\n"
+        f"Cần bổ sung thông tin: /bosung {ticket.id} <nội dung>.",
+        ticket=ticket,
+    )
+    return ticket
+
+
+async def my_tickets(ctx: Ctx, args: str) -> None:
+    """/cuatoi"""
+    user = await active_cadre(ctx)
+    tickets = await repo.tickets_of_asker(ctx.session, user.id or 0)
+    if not tickets:
+        await ctx.reply("Anh/chị chưa có phiếu hỏi nào. Cứ gõ câu hỏi để gửi.")
+        return
+    lines = [fmt.line(t, ctx.settings) for t in tickets]
+    await ctx.reply("Các phiếu của anh/chị (mới nhất trước):\n" + "\n".join(lines))
+
+
+async def add_info(ctx: Ctx, args: str) -> None:
+    """/bosung N <nội dung> — more information, forwarded to the group."""
+    number, text = await parse_ticket(ctx, args, "/bosung <số phiếu> <nội dung bổ sung>")
+    if not text:
+        raise UsageError("/bosung <số phiếu> <nội dung bổ sung>")
+    ticket = await load(ctx, number, asker=True)
+    if ticket.status not in TicketStatus.ACTIVE:
+        raise HotlineError(f"Phiếu #{number} đã đóng. Xin gửi câu hỏi mới nếu còn vướng mắc.")
+    await repo.add_event(ctx.session, number, "info", str(ctx.who), ctx.now, text, ctx.msg.display_name)
+    if ticket.status == TicketStatus.WAITING:
+        deadlines.resume(ticket, ctx)
+    if ticket.status in (TicketStatus.ANSWERED, TicketStatus.WAITING):
+        ticket.status = TicketStatus.IN_PROGRESS
+    group = ctx.settings.group_by_key(ticket.group_key)
+    note = f"➕ Phiếu #{number} — cán bộ bổ sung thông tin:\n{text}"
+    if group:
+        await ctx.send_to_group(group, note, ticket=ticket)
+    else:
+        await ctx.notify_supervisors(note, ticket=ticket)
+    await ctx.reply(f"Đã chuyển nội dung bổ sung của phiếu #{number} đến tổ công tác.", ticket=ticket)
+
+
+async def resolved(ctx: Ctx, args: str) -> None:
+    """/xong N — the cadre says the answer solved it; the ticket closes."""
+    number, _ = await parse_ticket(ctx, args, "/xong <số phiếu>")
+    ticket = await load(ctx, number, asker=True)
+    if ticket.status in (TicketStatus.CLOSED, TicketStatus.CANCELLED):
+        await ctx.reply(f"Phiếu #{number} đã đóng trước đó.")
+        return
+    ticket.status = TicketStatus.CLOSED
+    ticket.closed_at = ctx.now
+    await repo.add_event(ctx.session, number, "close", str(ctx.who), ctx.now,
+                         "Cán bộ xác nhận đã giải quyết", ctx.msg.display_name)
+    await ctx.reply(f"Đã đóng phiếu #{number}. Cảm ơn anh/chị!", ticket=ticket)
+    await ask_rating(ctx, ticket)
+    group = ctx.settings.group_by_key(ticket.group_key)
+    if group:
+        await ctx.send_to_group(group, f"✅ Phiếu #{number}: cán bộ xác nhận đã giải quyết, phiếu đã đóng.")
+
+
+async def not_resolved(ctx: Ctx, args: str) -> None:
+    """/chua N [lý do] — the answer did not solve it: the ticket reopens to its group."""
+    number, text = await parse_ticket(ctx, args, "/chua <số phiếu> [còn vướng mắc gì]")
+    ticket = await load(ctx, number, asker=True)
+    if ticket.status == TicketStatus.CANCELLED:
+        raise HotlineError(f"Phiếu #{number} đã hủy. Xin gửi câu hỏi mới.")
+    ticket.status = TicketStatus.IN_PROGRESS
+    ticket.closed_at = None
+    ticket.paused_at = None
+    ticket.checkback_sent_at = None
+    area = ctx.settings.area(ticket.area_code)
+    hours = area.first_response_hours if area else 8.0
+    deadlines.schedule(ticket, ctx, ctx.now, ctx.deadlines.add_hours(ctx.now, hours))
+    await repo.add_event(ctx.session, number, "reopen", str(ctx.who), ctx.now, text, ctx.msg.display_name)
+    note = f"🔁 Phiếu #{number} được mở lại: cán bộ báo chưa giải quyết được."
+    if text:
+        note += f"\nÝ kiến: {text}"
+    group = ctx.settings.group_by_key(ticket.group_key)
+    if group:
+        await ctx.send_to_group(group, note, ticket=ticket)
+    else:
+        await ctx.notify_supervisors(note, ticket=ticket)
+    await ctx.reply(
+        f"Đã mở lại phiếu #{number} và báo tổ công tác. Anh/chị có thể /bosung {number} <nội dung>.",
+        ticket=ticket,
+    )
+
+
+async def cancel(ctx: Ctx, args: str) -> None:
+    """/huy N — the cadre withdraws a question."""
+    number, _ = await parse_ticket(ctx, args, "/huy <số phiếu>")
+    ticket = await load(ctx, number, asker=True)
+    if ticket.status not in TicketStatus.ACTIVE:
+        raise HotlineError(f"Phiếu #{number} đã đóng, không hủy được nữa.")
+    ticket.status = TicketStatus.CANCELLED
+    ticket.closed_at = ctx.now
+    await repo.add_event(ctx.session, number, "cancel", str(ctx.who), ctx.now, "", ctx.msg.display_name)
+    await ctx.reply(f"Đã hủy phiếu #{number}.", ticket=ticket)
+    group = ctx.settings.group_by_key(ticket.group_key)
+    if group:
+        await ctx.send_to_group(group, f"✖️ Phiếu #{number} đã được cán bộ hủy; không cần trả lời nữa.")
+
+
+async def ask_rating(out: Outbound, ticket: Ticket) -> None:
+    """After closing: the cadre may rate the answer 1–5."""
+    await out.send_to_asker(
+        ticket,
+        f"Anh/chị đánh giá câu trả lời của phiếu #{ticket.id} thế nào? (1 = kém … 5 = rất tốt)",
+        [Choice(f"{k} ★", f"/danhgia {ticket.id} {k}") for k in range(1, 6)],
+    )
+
+
+async def rate(ctx: Ctx, args: str) -> None:
+    """/danhgia N 1-5"""
+    usage = "/danhgia <số phiếu> <điểm từ 1 đến 5>"
+    number, score = await parse_ticket(ctx, args, usage)
+    if not score.isdigit() or not 1 <= int(score) <= 5:
+        raise UsageError(usage)
+    ticket = await load(ctx, number, asker=True)
+    if ticket.status != TicketStatus.CLOSED:
+        raise HotlineError(f"Phiếu #{number} chưa đóng; đánh giá sau khi vấn đề được giải quyết.")
+    ticket.rating = int(score)
+    await repo.add_event(ctx.session, number, "rating", str(ctx.who), ctx.now, score)
+    await ctx.reply(f"Cảm ơn anh/chị đã đánh giá phiếu #{number}: {score}/5.")

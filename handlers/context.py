@@ -1,0 +1,143 @@
+"""The context a handler works in: one transaction, the inbound message, and the outbound port."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers.messages import ChatRef, Choice, Identity, Inbound
+from handlers.settings import Deadlines, GroupSpec, HotlineSettings
+from storage import repo
+from storage.models import OutboxMessage, Ticket, User
+
+
+@dataclass
+class Outbound:
+    """The outbound port: queue messages in the outbox within the current transaction."""
+
+    session: AsyncSession
+    settings: HotlineSettings
+    now: datetime
+    deadlines: Deadlines
+
+    async def send(
+        self,
+        chat: ChatRef,
+        text: str,
+        choices: Sequence[Choice] = (),
+        ticket: Ticket | None = None,
+        copy_from: tuple[str, str] | None = None,
+        file: tuple[str, str] | None = None,
+    ) -> None:
+        """Queue a message in the outbox, in this transaction: it is sent only if we commit.
+
+        `file` is (path, "document" | "photo") for a file the bot made, sent with the text.
+        """
+        self.session.add(
+            OutboxMessage(
+                channel=chat.channel,
+                chat_id=chat.chat_id,
+                chat_kind=chat.kind,
+                thread_id=chat.thread_id,
+                text=text,
+                choices=json.dumps([[c.label, c.command] for c in choices], ensure_ascii=False),
+                copy_from=json.dumps(list(copy_from)) if copy_from else None,
+                ticket_id=ticket.id if ticket else None,
+                file_path=file[0] if file else None,
+                file_kind=file[1] if file else "document",
+                created_at=self.now,
+                next_attempt_at=self.now,
+            )
+        )
+        # Typing "1", "2"… picks from the latest message in the chat (the text form of
+        # buttons); a message without choices clears them, so a stale menu never fires.
+        await repo.set_state(self.session, chat.key, self.now, choices=[c.command for c in choices])
+
+    async def reply(
+        self, text: str, choices: Sequence[Choice] = (), ticket: Ticket | None = None,
+        file: tuple[str, str] | None = None,
+    ) -> None:
+        await self.send(self.msg.chat, text, choices, ticket, file=file)
+
+    async def send_to(
+        self, who: Identity, text: str, choices: Sequence[Choice] = (), ticket: Ticket | None = None
+    ) -> None:
+        """A private message to one person (their private chat id is their user id)."""
+        await self.send(ChatRef(who.channel, who.user_id, "private"), text, choices, ticket)
+
+    async def send_to_group(
+        self,
+        group: GroupSpec,
+        text: str,
+        choices: Sequence[Choice] = (),
+        ticket: Ticket | None = None,
+        copy_from: tuple[str, str] | None = None,
+    ) -> None:
+        """To the group chat, or to each member of a member-list group."""
+        if group.members:
+            for member in group.members:
+                await self.send_to(member, text, choices, ticket)
+        else:
+            await self.send(group.chat, text, choices, ticket, copy_from)
+
+    def oversees(self, supervisor: Identity, area_code: str) -> bool:
+        limited = self.settings.supervisor_areas.get(supervisor)
+        return limited is None or area_code in limited
+
+    async def notify_supervisors(
+        self, text: str, choices: Sequence[Choice] = (), ticket: Ticket | None = None
+    ) -> None:
+        """To every supervisor; about a ticket, only to those who oversee its area."""
+        for sup in sorted(self.settings.supervisors, key=str):
+            if ticket is None or self.oversees(sup, ticket.area_code):
+                await self.send_to(sup, text, choices, ticket)
+
+    async def send_to_asker(
+        self, ticket: Ticket, text: str, choices: Sequence[Choice] = ()
+    ) -> None:
+        channel, _, chat_id = ticket.asker_chat.partition(":")
+        await self.send(ChatRef(channel, chat_id, "private"), text, choices, ticket)
+
+
+@dataclass
+class Ctx(Outbound):
+    """A handler's context: the outbound port plus the inbound message being handled."""
+
+    msg: Inbound
+    groups_changed: bool = False  # set by /nhom so the hotline reloads its routing
+
+    @property
+    def who(self) -> Identity:
+        return self.msg.sender
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.who in self.settings.supervisors
+
+    @property
+    def supervisor_areas(self) -> frozenset[str] | None:
+        """The areas a limited supervisor oversees; None for all (or not a supervisor)."""
+        return self.settings.supervisor_areas.get(self.who)
+
+    @property
+    def group(self) -> GroupSpec | None:
+        """The working group this chat is, when it is one."""
+        if self.msg.chat.kind != "group":
+            return None
+        return self.settings.group_by_key(self.msg.chat.key)
+
+    def staff_groups(self) -> tuple[GroupSpec, ...]:
+        """Groups the speaker acts for: the group chat they are in, or member lists naming them."""
+        here = self.group
+        return (here,) if here else self.settings.groups_of_member(self.who)
+
+    async def user(self) -> User | None:
+        return await repo.get_user(self.session, str(self.who))
+
+    @property
+    def state_key(self) -> str:
+        return self.msg.chat.key

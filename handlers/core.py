@@ -1,0 +1,299 @@
+"""The hotline's entry point for every inbound message, whatever channel it came from."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handlers import cadre, groups, handbook, registration, staff, supervisor
+from handlers import format as fmt
+from handlers.context import Ctx
+from handlers.errors import HotlineError, UsageError
+from handlers.help import help_text
+from handlers.messages import Inbound
+from handlers.settings import Clock, Deadlines, HotlineSettings
+from handlers.textutil import fold
+from handlers.tickets import load, parse_ticket, replied_ticket
+from storage import repo
+from storage.db import Database
+from storage.models import Ban, User
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Ctx, str], Awaitable[None]]
+
+APOLOGY = (
+    "Xin lỗi, hệ thống gặp lỗi khi xử lý tin nhắn này. Tin nhắn đã được ghi lại; "
+    "xin anh/chị thử lại sau ít phút hoặc gõ /trogiup."
+)
+
+
+async def show_ticket(ctx: Ctx, args: str) -> None:
+    """/phieu N — one ticket with its history, for its asker, its group or a supervisor."""
+    number, _ = await parse_ticket(ctx, args, "/phieu <số phiếu>")
+    ticket = await load(ctx, number, asker=True, staff=True)
+    events = await repo.ticket_events(ctx.session, number)
+    asker = await ctx.session.get(User, ticket.asker_id)
+    await ctx.reply(fmt.history(ticket, events, asker, ctx.settings), ticket=ticket)
+
+
+async def show_help(ctx: Ctx, args: str) -> None:
+    await ctx.reply(help_text(ctx))
+
+
+async def reject(ctx: Ctx, args: str) -> None:
+    await registration.approve(ctx, args, accept=False)
+
+
+COMMANDS: dict[str, Handler] = {
+    "start": registration.start,
+    "dangky": registration.register,
+    "thamgia": registration.join,
+    "chonxa": registration.choose_commune,
+    "hoi": cadre.ask,
+    "linhvuc": cadre.choose_area,
+    "cuatoi": cadre.my_tickets,
+    "bosung": cadre.add_info,
+    "xong": cadre.resolved,
+    "chua": cadre.not_resolved,
+    "huy": cadre.cancel,
+    "phieu": show_ticket,
+    "tl": staff.answer,
+    "nhan": staff.claim,
+    "chuyen": staff.transfer,
+    "vuot": staff.escalate,
+    "dong": staff.close,
+    "chuaxuly": staff.open_list,
+    "hoilai": staff.ask_back,
+    "hoan": staff.postpone,
+    "danhgia": cadre.rate,
+    "tongket": supervisor.summary,
+    "quahan": supervisor.overdue,
+    "xephang": supervisor.ranking,
+    "xa": supervisor.commune,
+    "xuat": supervisor.export,
+    "bieudo": supervisor.chart,
+    "duyet": registration.approve,
+    "tuchoi": reject,
+    "moi": registration.invite,
+    "nhom": groups.bind,
+    "sotay": handbook.command,
+    "tracuu": handbook.lookup,
+    "daro": handbook.resolved,
+    "vancanhoi": handbook.still_ask,
+    "chan": supervisor.ban,
+    "bochan": supervisor.unban,
+    "trogiup": show_help,
+    "help": show_help,
+}
+
+
+def split_command(text: str) -> tuple[str, str] | None:
+    """`/tl@bot 12 abc` → ("tl", "12 abc"); None when the text is not a command."""
+    text = text.strip()
+    if not text.startswith("/"):
+        return None
+    head, _, rest = text[1:].partition(" ")
+    if "\n" in head:
+        head, _, more = head.partition("\n")
+        rest = more + (" " + rest if rest else "")
+    name = fold(head.split("@", 1)[0]).replace(" ", "")
+    return name, rest.strip()
+
+
+async def dispatch(ctx: Ctx) -> None:
+    """Decide what an inbound message means and run its handler."""
+    msg = ctx.msg
+    text = (msg.callback or msg.text or "").strip()
+    state = await repo.get_state(ctx.session, ctx.state_key)
+
+    if text.isdigit() and state is not None and not msg.callback:
+        offered = json.loads(state.choices)
+        if 1 <= int(text) <= len(offered):
+            text = offered[int(text) - 1]  # "2" means the second choice offered here
+
+    command = split_command(text)
+    if command is not None:
+        name, args = command
+        handler = COMMANDS.get(name)
+        if handler is None:
+            raise HotlineError(f"Không có lệnh /{name}. Gõ /trogiup để xem các lệnh.")
+        await handler(ctx, args)
+        return
+
+    if msg.chat.kind == "group":
+        # In a group, only replies to the bot's ticket cards are answers; chatter is ignored.
+        if msg.reply_to and await replied_ticket(ctx) is not None:
+            await staff.answer(ctx, text)
+        return
+
+    if state is not None and state.state in (
+        registration.ASK_NAME, registration.ASK_COMMUNE, registration.ASK_POSITION
+    ):
+        await registration.on_step(ctx, state.state, json.loads(state.data), text)
+        return
+    if state is not None and state.state == cadre.CHOOSE_AREA:
+        pending = json.loads(state.data)["question"]
+        await cadre.ask(ctx, f"{pending}\n{text}")
+        return
+    if msg.reply_to:
+        linked = await replied_ticket(ctx)
+        if linked is not None:
+            await cadre.add_info(ctx, f"{linked.id} {text}")
+            return
+    if msg.attachments and msg.attachments[0].kind == "unsupported":
+        await ctx.reply(
+            "Zalo không cho bot xem nội dung tin nhắn này. Xin gửi câu hỏi bằng chữ "
+            "(có thể kèm ảnh chụp)."
+        )
+        return
+    if not text and msg.attachments:
+        await ctx.reply("Đã nhận tệp/ảnh. Xin gõ kèm nội dung câu hỏi để gửi cho tổ công tác.")
+        return
+    await cadre.ask(ctx, text)
+
+
+class StorageUnavailable(Exception):
+    """The database could not be reached: the update must not be acknowledged."""
+
+
+DB_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0)
+FLOOD_WARNING = (
+    "Anh/chị gửi quá nhiều tin trong thời gian ngắn; các tin tiếp theo trong một phút tới sẽ "
+    "không được xử lý. Xin gửi lại sau ít phút."
+)
+
+
+class FloodGuard:
+    """Per-person sliding one-minute window; in memory, since a flood does not outlive it."""
+
+    def __init__(self, per_minute: int):
+        self.per_minute = per_minute
+        self._hits: dict[str, deque[datetime]] = {}
+        self._warned: set[str] = set()
+
+    def hit(self, who: str, now: datetime) -> str:
+        """"ok", "warn" (first message over the limit) or "drop"."""
+        if self.per_minute <= 0:
+            return "ok"
+        window = self._hits.setdefault(who, deque())
+        while window and (now - window[0]).total_seconds() >= 60:
+            window.popleft()
+        if len(window) < self.per_minute:
+            window.append(now)
+            self._warned.discard(who)
+            return "ok"
+        if who in self._warned:
+            return "drop"
+        self._warned.add(who)
+        return "warn"
+
+
+class Hotline:
+    """Handles one inbound message per transaction; what it sends goes through the outbox."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: HotlineSettings,
+        clock: Clock,
+        deadlines: Deadlines,
+        on_outbox: Callable[[], None] = lambda: None,
+    ):
+        self.db = db
+        self.settings = settings
+        self.config_groups = settings.groups
+        self.clock = clock
+        self.deadlines = deadlines
+        self.on_outbox = on_outbox
+        self.flood = FloodGuard(settings.flood_per_minute)
+
+    async def handle(self, msg: Inbound) -> None:
+        """Store-and-handle in one transaction.
+
+        A bug or bad input never escapes: the sender gets an apology and the loop goes on.
+        Only when the database stays unreachable does StorageUnavailable escape, so that the
+        channel does not acknowledge an update it could not store (the platform redelivers).
+        """
+        key = f"{msg.chat.channel}:{msg.update_key}" if msg.update_key else None
+        try:
+            for attempt in range(len(DB_RETRY_DELAYS) + 1):
+                try:
+                    await self._handle_once(msg, key)
+                    return
+                except (OperationalError, InterfaceError, OSError) as err:
+                    if attempt == len(DB_RETRY_DELAYS):
+                        log.error("database unavailable for update %s: %s", key, type(err).__name__)
+                        raise StorageUnavailable() from None
+                    log.warning("database busy for update %s, retrying", key)
+                    await asyncio.sleep(DB_RETRY_DELAYS[attempt])
+                except Exception:
+                    log.exception("failed to handle update %s from %s", key, msg.sender)
+                    await self._apologize(msg, key)
+                    return
+        finally:
+            self.on_outbox()
+
+    async def _handle_once(self, msg: Inbound, key: str | None) -> None:
+        async with self.db.session() as session:
+            now = self.clock.now()
+            if key and not await repo.mark_processed(session, key, now):
+                log.info("skipping redelivered update %s", key)
+                return
+            if await self._dropped(session, msg, now):
+                return
+            ctx = Ctx(session, self.settings, now, self.deadlines, msg=msg)
+            try:
+                async with session.begin_nested():
+                    await dispatch(ctx)
+            except HotlineError as err:
+                await ctx.reply(err.text)
+        if ctx.groups_changed:
+            await self.load_bindings()
+
+    async def load_bindings(self) -> None:
+        """Routing = groups bound with /nhom (stored) first, then the config's groups."""
+        async with self.db.session() as session:
+            bound = await groups.load(session)
+        keys = {g.key for g in bound}
+        kept = tuple(g for g in self.config_groups if g.key not in keys)
+        self.settings = replace(self.settings, groups=(*bound, *kept))
+
+    async def _dropped(self, session: AsyncSession, msg: Inbound, now: datetime) -> bool:
+        """Banned people and floods: stored as processed, not handled (one warning per flood)."""
+        who = str(msg.sender)
+        if msg.sender in self.settings.supervisors:
+            return False
+        if await session.get(Ban, who) is not None:
+            log.info("dropping update from banned %s", who)
+            return True
+        verdict = self.flood.hit(who, now)
+        if verdict == "ok":
+            return False
+        if verdict == "warn":
+            ctx = Ctx(session, self.settings, now, self.deadlines, msg=msg)
+            await ctx.reply(FLOOD_WARNING)
+        log.info("flood guard dropped an update from %s", who)
+        return True
+
+    async def _apologize(self, msg: Inbound, key: str | None) -> None:
+        try:
+            async with self.db.session() as session:
+                now = self.clock.now()
+                if key:
+                    await repo.mark_processed(session, key, now)
+                ctx = Ctx(session, self.settings, now, self.deadlines, msg=msg)
+                await ctx.reply(APOLOGY)
+        except Exception:
+            log.exception("could not record the apology for update %s", key)
+
+
+__all__ = ["Hotline", "dispatch", "split_command", "UsageError"]

@@ -1,0 +1,200 @@
+"""Scheduled follow-ups: reminders, deadline notices, escalation, check-backs, digests.
+
+What is due is derived from the database, and what was sent is recorded on the same rows in
+the same transaction, so each notice goes out once: several ticks, a restart or a clock jump
+neither lose nor repeat one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, select
+
+from handlers import format as fmt
+from handlers.cadre import ask_rating
+from handlers.context import Outbound
+from handlers.messages import Choice
+from handlers.settings import GroupSpec
+from storage import repo
+from storage.models import DigestLog, Ticket, TicketStatus
+
+
+async def tick(out: Outbound) -> None:
+    """One pass of every ticket-driven follow-up."""
+    await remind_groups(out)
+    await notify_due(out)
+    await escalate_overdue(out)
+    await check_back(out)
+    await auto_close(out)
+
+
+async def _open(out: Outbound, *conditions) -> list[Ticket]:  # type: ignore[no-untyped-def]
+    q = (
+        select(Ticket)
+        .where(Ticket.status.in_(TicketStatus.OPEN), *conditions)
+        .order_by(Ticket.id)
+    )
+    return list((await out.session.execute(q)).scalars())
+
+
+def _by_group(out: Outbound, tickets: list[Ticket]) -> dict[GroupSpec | None, list[Ticket]]:
+    grouped: dict[GroupSpec | None, list[Ticket]] = defaultdict(list)
+    for t in tickets:
+        grouped[out.settings.group_by_key(t.group_key)].append(t)
+    return grouped
+
+
+async def _to_group_or_supervisors(
+    out: Outbound, group: GroupSpec | None, text: str, ticket: Ticket | None = None
+) -> None:
+    if group is not None:
+        await out.send_to_group(group, text, ticket=ticket)
+    else:
+        await out.notify_supervisors(text, ticket=ticket)
+
+
+async def _notify_groups(out: Outbound, tickets: list[Ticket], heading: str) -> None:
+    """One message per group listing its tickets (the supervisors when none is bound)."""
+    for group, items in _by_group(out, tickets).items():
+        lines = [fmt.line(t, out.settings) for t in items]
+        ticket = items[0] if len(items) == 1 else None
+        await _to_group_or_supervisors(out, group, heading + "\n" + "\n".join(lines), ticket)
+
+
+async def remind_groups(out: Outbound) -> None:
+    """Before the deadline (by default at 75% of it): one reminder per group, listing tickets."""
+    tickets = await _open(
+        out, Ticket.remind_at <= out.now, Ticket.reminder_sent_at.is_(None),
+        Ticket.due_at > out.now,
+    )
+    await _notify_groups(out, tickets, "⏰ Nhắc: các phiếu sắp đến hạn trả lời:")
+    for t in tickets:
+        t.reminder_sent_at = out.now
+        assert t.id is not None
+        await repo.add_event(out.session, t.id, "remind", "bot", out.now, "Nhắc trước hạn")
+
+
+async def notify_due(out: Outbound) -> None:
+    """At the deadline: the group is told which tickets are now due."""
+    tickets = await _open(out, Ticket.due_at <= out.now, Ticket.due_notice_sent_at.is_(None))
+    await _notify_groups(out, tickets, "⚠️ Đã đến hạn mà chưa trả lời:")
+    for t in tickets:
+        t.due_notice_sent_at = out.now
+        t.reminder_sent_at = t.reminder_sent_at or out.now  # never remind after the deadline
+
+
+async def escalate_overdue(out: Outbound) -> None:
+    """Overdue by the configured margin: the supervisors get the ticket and the group's name."""
+    margin = out.settings.followup.escalate_after_hours
+    candidates = await _open(out, Ticket.due_at <= out.now, Ticket.overdue_escalated_at.is_(None))
+    late = [
+        t for t in candidates
+        if t.due_at and out.deadlines.hours_between(t.due_at, out.now) >= margin
+    ]
+    if not late:
+        return
+    lines: dict[int, str] = {}
+    for t in late:
+        assert t.id is not None and t.due_at is not None
+        group = out.settings.group_by_key(t.group_key)
+        hours = out.deadlines.hours_between(t.due_at, out.now)
+        lines[t.id] = (
+            f"#{t.id} {fmt.area_name(out.settings, t.area_code)} — {fmt.commune_name(t.commune_id)}"
+            f" — {group.name if group else 'chưa có tổ'} — trễ {hours:.1f} giờ làm việc"
+            + (f" (đã hoãn: {t.postpone_reason})" if t.postpone_reason else "")
+        )
+        t.overdue_escalated_at = out.now
+        await repo.add_event(out.session, t.id, "overdue", "bot", out.now, f"Trễ {hours:.1f} giờ")
+    for sup in sorted(out.settings.supervisors, key=str):
+        mine = [t for t in late if out.oversees(sup, t.area_code)]
+        if not mine:
+            continue
+        await out.send_to(
+            sup,
+            "🚨 Phiếu quá hạn chưa được trả lời:\n" + "\n".join(lines[t.id] for t in mine),  # type: ignore[index]
+            [Choice(f"Xem #{t.id}", f"/phieu {t.id}") for t in mine[:5]],
+            mine[0] if len(mine) == 1 else None,
+        )
+
+
+async def check_back(out: Outbound) -> None:
+    """Some time after an answer: ask the cadre whether it solved the problem."""
+    q = select(Ticket).where(
+        Ticket.status == TicketStatus.ANSWERED, Ticket.checkback_sent_at.is_(None)
+    )
+    after = out.settings.followup.checkback_after_hours
+    for t in (await out.session.execute(q)).scalars():
+        if t.answered_at is None or out.deadlines.hours_between(t.answered_at, out.now) < after:
+            continue
+        assert t.id is not None
+        t.checkback_sent_at = out.now
+        days = out.settings.followup.autoclose_after_days
+        await out.send_to_asker(
+            t,
+            f"Phiếu #{t.id}: câu trả lời đã giải quyết được vấn đề của anh/chị chưa?\n"
+            f"Nếu không phản hồi trong {days:g} ngày, phiếu sẽ tự đóng là đã giải quyết.",
+            [Choice("Đã xong", f"/xong {t.id}"), Choice("Chưa", f"/chua {t.id}")],
+        )
+        await repo.add_event(out.session, t.id, "checkback", "bot", out.now)
+
+
+async def auto_close(out: Outbound) -> None:
+    """No reply to the check-back within the configured days: closed as resolved."""
+    limit = out.now - timedelta(days=out.settings.followup.autoclose_after_days)
+    q = select(Ticket).where(
+        Ticket.status == TicketStatus.ANSWERED, Ticket.checkback_sent_at <= limit
+    )
+    for t in (await out.session.execute(q)).scalars():
+        assert t.id is not None
+        t.status = TicketStatus.CLOSED
+        t.closed_at = out.now
+        await repo.add_event(
+            out.session, t.id, "close", "bot", out.now, "Tự đóng: cán bộ không phản hồi"
+        )
+        await out.send_to_asker(t, f"Phiếu #{t.id} đã tự đóng vì không có phản hồi thêm.")
+        await ask_rating(out, t)
+
+
+async def _once(out: Outbound, key: str) -> bool:
+    """Claim a digest key; False if that digest was already sent."""
+    if await out.session.get(DigestLog, key) is not None:
+        return False
+    out.session.add(DigestLog(key=key, at=out.now))
+    return True
+
+
+async def daily_digest(out: Outbound, today: date) -> None:
+    """Each group: its open tickets, oldest first. Supervisors: yesterday's numbers, overdue."""
+    tz = out.settings.timezone
+    for group in out.settings.groups:
+        tickets = await repo.open_tickets_of_group(out.session, group.key)
+        if not tickets or not await _once(out, f"group:{group.key}:{today.isoformat()}"):
+            continue
+        lines = [fmt.line(t, out.settings) for t in tickets]
+        await out.send_to_group(
+            group,
+            f"📋 {group.name} — phiếu đang chờ ({today:%d/%m/%Y}), cũ nhất trước:\n"
+            + "\n".join(lines),
+        )
+    if not out.settings.supervisors or not await _once(out, f"supervisors:{today.isoformat()}"):
+        return
+    start = datetime.combine(today - timedelta(days=1), time(0), tzinfo=tz)
+    end = start + timedelta(days=1)
+    received = await _count(out, Ticket.created_at >= start, Ticket.created_at < end)
+    answered = await _count(out, Ticket.answered_at >= start, Ticket.answered_at < end)
+    closed = await _count(out, Ticket.closed_at >= start, Ticket.closed_at < end)
+    overdue = await repo.overdue_tickets(out.session, out.now)
+    lines = [
+        f"📊 Số liệu ngày {start:%d/%m/%Y}: {received} câu hỏi mới, {answered} đã trả lời, "
+        f"{closed} đã đóng.",
+        f"Đang quá hạn: {len(overdue)} phiếu.",
+    ]
+    lines += [fmt.line(t, out.settings) for t in overdue[:20]]
+    await out.notify_supervisors("\n".join(lines))
+
+
+async def _count(out: Outbound, *conditions) -> int:  # type: ignore[no-untyped-def]
+    q = select(func.count()).select_from(Ticket).where(*conditions)
+    return int((await out.session.execute(q)).scalar_one())

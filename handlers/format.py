@@ -1,0 +1,102 @@
+"""How tickets read in messages. Every message about a ticket shows #N."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from handlers.settings import HotlineSettings
+from storage.communes import load_communes
+from storage.models import Ticket, TicketEvent, TicketStatus, User
+
+WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+
+STATUS_TEXT = {
+    TicketStatus.NEW: "Mới, chờ tiếp nhận",
+    TicketStatus.IN_PROGRESS: "Đang xử lý",
+    TicketStatus.WAITING: "Chờ cán bộ bổ sung",
+    TicketStatus.ANSWERED: "Đã trả lời",
+    TicketStatus.CLOSED: "Đã đóng",
+    TicketStatus.CANCELLED: "Đã hủy",
+}
+
+EVENT_TEXT = {
+    "question": "Câu hỏi",
+    "answer": "Trả lời",
+    "info": "Bổ sung",
+    "claim": "Nhận xử lý",
+    "transfer": "Chuyển",
+    "escalate": "Vượt thẩm quyền",
+    "reopen": "Mở lại",
+    "close": "Đóng",
+    "cancel": "Hủy",
+    "ask_back": "Hỏi lại cán bộ",
+    "postpone": "Hoãn hạn",
+    "remind": "Nhắc hạn",
+    "overdue": "Quá hạn, báo lãnh đạo",
+    "checkback": "Hỏi lại kết quả",
+    "rating": "Đánh giá",
+    "attachment": "Đính kèm",
+    "handbook": "Sổ tay",
+    "delivery_failed": "Không gửi được tin",
+}
+
+
+def when(moment: datetime | None, tz: ZoneInfo) -> str:
+    if moment is None:
+        return "—"
+    local = moment.astimezone(tz)
+    return f"{local:%H:%M} {WEEKDAYS[local.weekday()]} {local:%d/%m/%Y}"
+
+
+def commune_name(commune_id: int | None) -> str:
+    for c in load_communes():
+        if c.id == commune_id:
+            return c.name
+    return "—"
+
+
+def area_name(settings: HotlineSettings, code: str) -> str:
+    area = settings.area(code)
+    return area.name if area else code
+
+
+def card(t: Ticket, asker: User, settings: HotlineSettings) -> str:
+    """The card a working group gets for a new ticket."""
+    return (
+        f"📩 Phiếu #{t.id} — {area_name(settings, t.area_code)}\n"
+        f"Xã/phường: {commune_name(t.commune_id)}\n"
+        f"Người hỏi: {asker.name} ({asker.position})\n"
+        f"Hạn trả lời: {when(t.due_at, settings.timezone)}\n"
+        f"Nội dung:\n{t.question}\n\n"
+        f"Trả lời: trả lời (reply) tin nhắn này, hoặc gõ /tl {t.id} <nội dung>."
+    )
+
+
+def line(t: Ticket, settings: HotlineSettings) -> str:
+    """One ticket in a list."""
+    question = t.question if len(t.question) <= 60 else t.question[:57] + "…"
+    return (
+        f"#{t.id} [{STATUS_TEXT.get(t.status, t.status)}] {area_name(settings, t.area_code)} — "
+        f"{question} (hạn {when(t.due_at, settings.timezone)})"
+    )
+
+
+def history(
+    t: Ticket, events: Sequence[TicketEvent], asker: User | None, settings: HotlineSettings
+) -> str:
+    tz = settings.timezone
+    lines = [
+        f"Phiếu #{t.id} — {area_name(settings, t.area_code)}",
+        f"Trạng thái: {STATUS_TEXT.get(t.status, t.status)}",
+        f"Xã/phường: {commune_name(t.commune_id)}",
+        f"Người hỏi: {asker.name if asker else '—'}",
+        f"Tạo lúc: {when(t.created_at, tz)}; hạn trả lời: {when(t.due_at, tz)}",
+        "Lịch sử:",
+    ]
+    for e in events:
+        who = e.actor_name or e.actor
+        body = f": {e.text}" if e.text else ""
+        lines.append(f"• {when(e.at, tz)} — {EVENT_TEXT.get(e.kind, e.kind)} ({who}){body}")
+    return "\n".join(lines)

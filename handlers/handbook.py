@@ -1,0 +1,198 @@
+"""The handbook (sổ tay hướng dẫn): suggested before a ticket opens, grown from answered tickets."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from handlers import format as fmt
+from handlers.context import Ctx
+from handlers.errors import HotlineError, NotAllowed, UsageError
+from handlers.messages import Choice
+from handlers.routing import classify
+from handlers.tickets import is_handler
+from storage import handbook, repo
+from storage.handbook import Hit
+from storage.models import HandbookEntry, HandbookUse, Ticket, TicketEvent, User, UserStatus
+
+SUGGESTING = "handbook"  # conversation state: suggestions shown, question pending
+# A suggestion must share distinctive terms with the question (MIN_SCORE: about two rare
+# two-syllable words) and a fair part of what the question is about (MIN_COVERAGE); both
+# tuned on tests/data/handbook_eval (see tests/test_handbook_eval.py).
+MIN_SCORE = 3.0
+MIN_COVERAGE = 0.25
+USAGE = (
+    "/sotay <số phiếu> (đưa câu trả lời vào sổ tay), /sotay <số phiếu> sửa <nội dung mới>, "
+    "/sotay xem <mã mục>, /sotay xoa <mã mục>"
+)
+
+
+def good_matches(hits: list[Hit]) -> list[Hit]:
+    return [h for h in hits if h.score >= MIN_SCORE and h.coverage >= MIN_COVERAGE]
+
+
+def _preview(entry: HandbookEntry, width: int = 160) -> str:
+    first = entry.answer.strip().splitlines()[0] if entry.answer.strip() else ""
+    return first if len(first) <= width else first[: width - 1] + "…"
+
+
+async def suggest(ctx: Ctx, question: str) -> bool:
+    """Show the handbook's answers to a question; False (nothing shown) when none fits."""
+    area, _ = classify(question, ctx.settings.areas)
+    hits = good_matches(
+        await handbook.search(ctx.session, question, area=area.code if area else None)
+    )
+    if not hits:
+        return False
+    ids = [h.entry.id for h in hits]
+    use = HandbookUse(identity=str(ctx.who), entry_ids=" ".join(map(str, ids)), at=ctx.now)
+    ctx.session.add(use)
+    await ctx.session.flush()
+    await repo.set_state(ctx.session, ctx.state_key, ctx.now, state=SUGGESTING,
+                         data={"question": question, "entries": ids, "use": use.id})
+    lines = ["📘 Sổ tay hướng dẫn có thể đã có câu trả lời:"]
+    for i, h in enumerate(hits, start=1):
+        lines.append(f"{i}. {h.entry.question}\n   {_preview(h.entry)}")
+    lines.append("Xem đầy đủ một mục, hoặc chọn “Đã rõ” hay “Vẫn cần hỏi” (câu hỏi sẽ được gửi đi).")
+    choices = [Choice(f"Xem mục {i}", f"/sotay xem {h.entry.id}") for i, h in enumerate(hits, start=1)]
+    choices += [Choice("Đã rõ, cảm ơn", "/daro"), Choice("Vẫn cần hỏi", "/vancanhoi")]
+    await ctx.reply("\n".join(lines), choices)
+    return True
+
+
+async def _pending(ctx: Ctx) -> dict:
+    state = await repo.get_state(ctx.session, ctx.state_key)
+    if state is None or state.state != SUGGESTING:
+        raise HotlineError("Không có câu hỏi nào đang chờ. Xin gõ câu hỏi.")
+    return json.loads(state.data)
+
+
+async def resolved(ctx: Ctx, args: str) -> None:
+    """/daro — the handbook answered it: no ticket."""
+    data = await _pending(ctx)
+    use = await ctx.session.get(HandbookUse, data["use"])
+    if use is not None:
+        use.outcome = "resolved"
+    await repo.set_state(ctx.session, ctx.state_key, ctx.now, state="", data={})
+    await ctx.reply("Cảm ơn anh/chị. Nếu còn vướng mắc, cứ gõ câu hỏi mới.")
+
+
+async def still_ask(ctx: Ctx, args: str) -> None:
+    """/vancanhoi — open the ticket as usual; staff see what the cadre already read."""
+    from handlers import cadre  # cadre imports this module
+
+    data = await _pending(ctx)
+    use = await ctx.session.get(HandbookUse, data["use"])
+    if use is not None:
+        use.outcome = "asked"
+    await repo.set_state(ctx.session, ctx.state_key, ctx.now, state="", data={})
+    user = await cadre.active_cadre(ctx)
+    await cadre.route(ctx, user, data["question"], suggested=data["entries"])
+
+
+async def command(ctx: Ctx, args: str) -> None:
+    """/sotay …: publish from a ticket, edit, show, retire."""
+    head, _, rest = args.strip().partition(" ")
+    head = head.lower()
+    if head == "xem" and rest.strip().isdigit():
+        await show(ctx, int(rest))
+    elif head in ("xoa", "xóa") and rest.strip().isdigit():
+        await retire(ctx, int(rest))
+    elif head.lstrip("#").isdigit():
+        action, _, text = rest.strip().partition(" ")
+        if action and action.lower() not in ("sua", "sửa"):
+            raise UsageError(USAGE)
+        await publish(ctx, int(head.lstrip("#")), text.strip() if action else "")
+    else:
+        raise UsageError(USAGE)
+
+
+async def show(ctx: Ctx, entry_id: int) -> None:
+    entry = await ctx.session.get(HandbookEntry, entry_id)
+    if entry is None or not entry.current:
+        raise HotlineError(f"Không có mục sổ tay số {entry_id}.")
+    source = f", từ phiếu {entry.source}" if entry.source.startswith("#") else ""
+    await ctx.reply(
+        f"📘 Sổ tay — mục {entry.id} ({fmt.area_name(ctx.settings, entry.area_code)}{source})\n"
+        f"{entry.question}\n\n{entry.answer}"
+    )
+
+
+async def publish(ctx: Ctx, number: int, new_answer: str) -> None:
+    """/sotay N [sửa …] — the ticket's question and last answer become (or edit) an entry."""
+    ticket = await repo.get_ticket(ctx.session, number)
+    if ticket is None or not (ctx.is_supervisor or is_handler(ctx, ticket)):
+        raise HotlineError(f"Không tìm thấy phiếu #{number}, hoặc phiếu không thuộc tổ này.")
+    q = select(HandbookEntry).where(HandbookEntry.ticket_id == number, HandbookEntry.current.is_(True))
+    existing = (await ctx.session.execute(q)).scalars().first()
+    if existing is not None:
+        if not new_answer:
+            raise HotlineError(
+                f"Phiếu #{number} đã có trong sổ tay (mục {existing.id}). "
+                f"Sửa: /sotay {number} sửa <nội dung>."
+            )
+        existing.answer = new_answer
+        existing.published_by, existing.published_at = str(ctx.who), ctx.now
+        await handbook.save(ctx.session, existing)
+        await ctx.reply(f"Đã sửa mục sổ tay {existing.id} (phiếu #{number}).")
+        return
+    answer = new_answer
+    if not answer:
+        q2 = (
+            select(TicketEvent.text)
+            .where(TicketEvent.ticket_id == number, TicketEvent.kind == "answer")
+            .order_by(TicketEvent.id.desc())
+        )
+        answer = (await ctx.session.execute(q2)).scalars().first() or ""
+    if not answer:
+        raise HotlineError(f"Phiếu #{number} chưa có câu trả lời để đưa vào sổ tay.")
+    entry = await handbook.add(
+        ctx.session, ticket.area_code, ticket.question, answer, source=f"#{number}",
+        by=str(ctx.who), now=ctx.now, ticket_id=number,
+    )
+    await ctx.reply(
+        f"📘 Đã đưa phiếu #{number} vào sổ tay (mục {entry.id}). Cán bộ hỏi điều tương tự sẽ được "
+        f"gợi ý ngay. Sửa: /sotay {number} sửa <nội dung>."
+    )
+
+
+async def retire(ctx: Ctx, entry_id: int) -> None:
+    if not ctx.is_supervisor:
+        raise NotAllowed("Chỉ lãnh đạo mới được gỡ mục khỏi sổ tay.")
+    entry = await ctx.session.get(HandbookEntry, entry_id)
+    if entry is None or not entry.current:
+        raise HotlineError(f"Không có mục sổ tay số {entry_id}.")
+    await handbook.retire(ctx.session, entry)
+    await ctx.reply(f"Đã gỡ mục {entry_id} khỏi sổ tay.")
+
+
+async def lookup(ctx: Ctx, args: str) -> None:
+    """/tracuu <từ khóa> — for registered cadres, staff and supervisors."""
+    if not (ctx.is_supervisor or ctx.staff_groups()):
+        user = await ctx.session.execute(select(User).where(User.identity == str(ctx.who)))
+        me = user.scalars().first()
+        if me is None or me.status != UserStatus.ACTIVE:
+            raise NotAllowed("Xin đăng ký (/dangky) để tra cứu sổ tay.")
+    if not args.strip():
+        raise UsageError("/tracuu <từ khóa>")
+    hits = await handbook.search(ctx.session, args, limit=5)
+    if not hits:
+        await ctx.reply("Không tìm thấy mục nào trong sổ tay. Anh/chị có thể gửi câu hỏi để được trả lời.")
+        return
+    lines = ["📘 Kết quả tra cứu sổ tay:"]
+    lines += [f"{i}. {h.entry.question}" for i, h in enumerate(hits, start=1)]
+    await ctx.reply(
+        "\n".join(lines),
+        [Choice(f"Xem mục {i}", f"/sotay xem {h.entry.id}") for i, h in enumerate(hits, start=1)],
+    )
+
+
+async def note_suggestions(ctx: Ctx, ticket: Ticket, entry_ids: list[int]) -> None:
+    """History line on a new ticket: the handbook entries the cadre read first."""
+    if not entry_ids or ticket.id is None:
+        return
+    q = select(HandbookEntry).where(HandbookEntry.id.in_(entry_ids))
+    titles = [f"mục {e.id}: {e.question}" for e in (await ctx.session.execute(q)).scalars()]
+    await repo.add_event(ctx.session, ticket.id, "handbook", "bot", ctx.now,
+                         "Cán bộ đã xem sổ tay: " + "; ".join(titles))

@@ -1,0 +1,107 @@
+"""The one normalized message shape every channel speaks to the handlers.
+
+Channel adapters (bot/channels/*) turn platform updates into `Inbound` and render
+`Outgoing` back; nothing in handlers/ knows which platform a message came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ChatKind = Literal["private", "group"]
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A person on one channel, written `channel:id` everywhere (config, storage, logs)."""
+
+    channel: str
+    user_id: str
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.user_id}"
+
+    @classmethod
+    def parse(cls, text: str) -> Identity:
+        channel, sep, user_id = text.strip().partition(":")
+        if not sep or not channel or not user_id:
+            raise ValueError(f"identity must be written channel:id, got {text!r}")
+        return cls(channel, user_id)
+
+
+@dataclass(frozen=True)
+class ChatRef:
+    """Where a message lives: a private chat or a group (optionally one forum topic)."""
+
+    channel: str
+    chat_id: str
+    kind: ChatKind = "private"
+    thread_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.channel}:{self.chat_id}"
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A photo, document, sticker or voice note; `ref` is the platform's handle for it."""
+
+    kind: Literal["photo", "document", "sticker", "voice", "unsupported"]
+    ref: str = ""
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message or button press that reached the bot.
+
+    `update_key` identifies the platform delivery so a redelivered update is handled once.
+    `reply_to` is the platform id of the bot message this one replies to, if any.
+    `callback` is the payload of a pressed button (already a command line, e.g. `/nhan 12`).
+    """
+
+    sender: Identity
+    chat: ChatRef
+    text: str = ""
+    display_name: str = ""
+    message_id: str = ""
+    update_key: str = ""
+    reply_to: str | None = None
+    callback: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    is_chat_admin: bool = False
+    extras: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A choice offered to the user: a button on Telegram, a numbered line elsewhere.
+
+    `command` is what choosing it means, written as the user could type it (`/nhan 12`),
+    so every button has a text equivalent.
+    """
+
+    label: str
+    command: str
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A message the bot sends; `ticket_number` links what gets posted back to its ticket."""
+
+    chat: ChatRef
+    text: str
+    choices: tuple[Choice, ...] = ()
+    ticket_number: int | None = None
+    copy_from: tuple[str, str] | None = None  # (chat_id, message_id) of an attachment to copy
+    file_path: str | None = None  # a file the bot made (report, chart) to send with the text
+    file_kind: Literal["document", "photo"] = "document"
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a channel reports after sending: the platform ids of the posted messages."""
+
+    message_ids: tuple[str, ...]

@@ -1,0 +1,224 @@
+"""What agency staff do from their working group: answer, claim, transfer, escalate, close."""
+
+from __future__ import annotations
+
+from handlers import deadlines
+from handlers import format as fmt
+from handlers.cadre import card_choices
+from handlers.context import Ctx
+from handlers.errors import HotlineError, NotAllowed, UsageError
+from handlers.messages import Choice
+from handlers.tickets import load, parse_ticket
+from storage import repo
+from storage.models import Ticket, TicketStatus, User
+
+FINISHED = (TicketStatus.CLOSED, TicketStatus.CANCELLED)
+
+
+def _actor(ctx: Ctx) -> str:
+    """How staff are named to others: their name, and the group they answer for."""
+    name = ctx.msg.display_name or str(ctx.who)
+    groups = ctx.staff_groups()
+    return f"{name} ({groups[0].name})" if groups else name
+
+
+async def _active(ctx: Ctx, number: int) -> Ticket:
+    ticket = await load(ctx, number, staff=True)
+    if ticket.status in FINISHED:
+        raise HotlineError(f"Phiếu #{number} đã đóng ({fmt.STATUS_TEXT[ticket.status]}).")
+    return ticket
+
+
+async def answer(ctx: Ctx, args: str) -> None:
+    """/tl N <nội dung>, or a reply to the card: the answer goes to the cadre."""
+    usage = "/tl <số phiếu> <nội dung trả lời>, hoặc trả lời (reply) thẳng vào thẻ phiếu"
+    number, text = await parse_ticket(ctx, args, usage)
+    if not text and not ctx.msg.attachments:
+        raise UsageError(usage)
+    ticket = await _active(ctx, number)
+    ticket.status = TicketStatus.ANSWERED
+    ticket.first_response_at = ticket.first_response_at or ctx.now
+    ticket.answered_at = ctx.now
+    ticket.claimed_by = ticket.claimed_by or str(ctx.who)
+    await repo.add_event(ctx.session, number, "answer", str(ctx.who), ctx.now, text, _actor(ctx))
+    await ctx.send_to_asker(
+        ticket,
+        f"💬 Trả lời phiếu #{number} từ {_actor(ctx)}:\n{text}\n\n"
+        f"Vấn đề đã được giải quyết chưa? Chọn bên dưới, hoặc gõ /xong {number} hay "
+        f"/chua {number} <còn vướng mắc gì>.",
+        [Choice("Đã giải quyết", f"/xong {number}"), Choice("Chưa", f"/chua {number}")],
+    )
+    await _tell_team(ctx, ticket, f"✅ Đã gửi trả lời phiếu #{number} cho cán bộ ({_actor(ctx)}).")
+
+
+async def _tell_team(ctx: Ctx, ticket: Ticket, text: str) -> None:
+    """Confirm to the group (every member, for member-list groups) or to the supervisor."""
+    group = ctx.settings.group_by_key(ticket.group_key)
+    if group and group.members:
+        await ctx.send_to_group(group, text, ticket=ticket)
+    else:
+        await ctx.reply(text, ticket=ticket)
+
+
+async def claim(ctx: Ctx, args: str) -> None:
+    """/nhan N — one person takes the ticket, so two colleagues do not both work on it."""
+    number, _ = await parse_ticket(ctx, args, "/nhan <số phiếu>")
+    ticket = await _active(ctx, number)
+    if ticket.claimed_by and ticket.claimed_by != str(ctx.who):
+        await ctx.reply(f"Phiếu #{number} đã có người nhận xử lý trước ({ticket.claimed_by}).")
+        return
+    ticket.claimed_by = str(ctx.who)
+    if ticket.status == TicketStatus.NEW:
+        ticket.status = TicketStatus.IN_PROGRESS
+    await repo.add_event(ctx.session, number, "claim", str(ctx.who), ctx.now, "", _actor(ctx))
+    await _tell_team(ctx, ticket, f"👤 Phiếu #{number}: {_actor(ctx)} nhận xử lý.")
+    await ctx.send_to_asker(ticket, f"Phiếu #{number} đang được {_actor(ctx)} xử lý.")
+
+
+async def transfer(ctx: Ctx, args: str) -> None:
+    """/chuyen N <mã lĩnh vực> [lý do] — to the group of another area."""
+    number, rest = await parse_ticket(ctx, args, "/chuyen <số phiếu> <mã lĩnh vực> [lý do]")
+    ticket = await _active(ctx, number)
+    code, _, reason = rest.partition(" ")
+    area = ctx.settings.area(code.strip())
+    if area is None:
+        await ctx.reply(
+            f"Chuyển phiếu #{number} sang lĩnh vực nào? Chọn số, hoặc gõ "
+            f"/chuyen {number} <mã lĩnh vực> [lý do].",
+            [Choice(a.name, f"/chuyen {number} {a.code}") for a in ctx.settings.areas
+             if a.code != ticket.area_code],
+            ticket=ticket,
+        )
+        return
+    group = ctx.settings.group_for_area(area.code)
+    if group is None:
+        raise HotlineError(f"Chưa có tổ công tác nào phụ trách lĩnh vực “{area.name}”.")
+    old_group = ctx.settings.group_by_key(ticket.group_key)
+    ticket.area_code = area.code
+    ticket.group_key = group.key
+    ticket.claimed_by = None
+    ticket.status = TicketStatus.NEW
+    reason = reason.strip()
+    await repo.add_event(
+        ctx.session, number, "transfer", str(ctx.who), ctx.now,
+        f"→ {area.name} ({group.name})" + (f"; lý do: {reason}" if reason else ""), _actor(ctx),
+    )
+    asker = await ctx.session.get(User, ticket.asker_id)
+    assert asker is not None
+    from_text = f"\n(Chuyển từ {old_group.name if old_group else '—'}"
+    from_text += f"; lý do: {reason})" if reason else ")"
+    await ctx.send_to_group(group, fmt.card(ticket, asker, ctx.settings) + from_text,
+                            card_choices(number), ticket)
+    await _tell_team(ctx, ticket, f"↪️ Đã chuyển phiếu #{number} sang {group.name}.")
+    await ctx.send_to_asker(
+        ticket, f"Phiếu #{number} được chuyển sang lĩnh vực {area.name} ({group.name}) để trả lời."
+    )
+
+
+async def escalate(ctx: Ctx, args: str) -> None:
+    """/vuot N [lý do] — beyond the group's authority: report to the supervisors."""
+    number, reason = await parse_ticket(ctx, args, "/vuot <số phiếu> [lý do]")
+    ticket = await _active(ctx, number)
+    if not reason and not ctx.msg.callback:
+        raise UsageError(f"/vuot {number} <lý do vượt thẩm quyền>")
+    # a button press carries no reason: escalate now, the reason can follow with /vuot N <lý do>
+    reason = reason or "(chưa ghi lý do)"
+    ticket.escalated_at = ctx.now
+    ticket.escalation_reason = reason
+    await repo.add_event(ctx.session, number, "escalate", str(ctx.who), ctx.now, reason, _actor(ctx))
+    asker = await ctx.session.get(User, ticket.asker_id)
+    assert asker is not None
+    await ctx.notify_supervisors(
+        f"⬆️ Phiếu #{number} vượt thẩm quyền của {_actor(ctx)}.\nLý do: {reason}\n\n"
+        + fmt.card(ticket, asker, ctx.settings),
+        [Choice("Xem phiếu", f"/phieu {number}")],
+        ticket,
+    )
+    await _tell_team(ctx, ticket, f"⬆️ Đã báo cáo phiếu #{number} lên lãnh đạo.")
+    await ctx.send_to_asker(
+        ticket, f"Phiếu #{number} vượt thẩm quyền của tổ công tác và đã được báo cáo lên lãnh đạo tỉnh."
+    )
+
+
+async def close(ctx: Ctx, args: str) -> None:
+    """/dong N [lý do] — staff close a ticket (duplicate, answered elsewhere…)."""
+    number, reason = await parse_ticket(ctx, args, "/dong <số phiếu> [lý do]")
+    ticket = await _active(ctx, number)
+    ticket.status = TicketStatus.CLOSED
+    ticket.closed_at = ctx.now
+    await repo.add_event(ctx.session, number, "close", str(ctx.who), ctx.now, reason, _actor(ctx))
+    await _tell_team(ctx, ticket, f"Đã đóng phiếu #{number}.")
+    await ctx.send_to_asker(
+        ticket,
+        f"Phiếu #{number} đã được {_actor(ctx)} đóng." + (f" Lý do: {reason}" if reason else "")
+        + " Nếu còn vướng mắc, xin gửi câu hỏi mới.",
+    )
+
+
+async def open_list(ctx: Ctx, args: str) -> None:
+    """/chuaxuly — this group's tickets still waiting for an answer."""
+    groups = ctx.staff_groups()
+    if not groups:
+        raise NotAllowed("Lệnh này dùng trong nhóm của tổ công tác.")
+    lines = []
+    for group in groups:
+        for t in await repo.open_tickets_of_group(ctx.session, group.key):
+            lines.append(fmt.line(t, ctx.settings))
+    if not lines:
+        await ctx.reply("Không còn phiếu nào chờ xử lý. 👍")
+        return
+    await ctx.reply("Phiếu chờ xử lý (cũ nhất trước):\n" + "\n".join(lines))
+
+
+async def ask_back(ctx: Ctx, args: str) -> None:
+    """/hoilai N <câu hỏi> — ask the cadre for more; the deadline clock pauses until they answer."""
+    usage = "/hoilai <số phiếu> <điều cần cán bộ làm rõ>"
+    number, question = await parse_ticket(ctx, args, usage)
+    if not question:
+        raise UsageError(usage)
+    ticket = await _active(ctx, number)
+    ticket.status = TicketStatus.WAITING
+    deadlines.pause(ticket, ctx)
+    ticket.first_response_at = ticket.first_response_at or ctx.now
+    await repo.add_event(ctx.session, number, "ask_back", str(ctx.who), ctx.now, question, _actor(ctx))
+    await ctx.send_to_asker(
+        ticket,
+        f"❓ Tổ công tác hỏi lại về phiếu #{number} ({_actor(ctx)}):\n{question}\n\n"
+        f"Xin trả lời bằng /bosung {number} <nội dung>.",
+    )
+    await _tell_team(ctx, ticket, f"Đã hỏi lại cán bộ về phiếu #{number}; hạn xử lý tạm dừng.")
+
+
+async def postpone(ctx: Ctx, args: str) -> None:
+    """/hoan N <thời gian> <lý do> — once per ticket, with a reason the supervisors see."""
+    usage = "/hoan <số phiếu> <thời gian, ví dụ 4h hoặc 2 ngày> <lý do>"
+    number, rest = await parse_ticket(ctx, args, usage)
+    parts = rest.split(maxsplit=2)
+    hours, reason = None, ""
+    if len(parts) >= 2 and parts[1].lower() in ("giờ", "gio", "ngày", "ngay"):
+        hours = deadlines.parse_duration(" ".join(parts[:2]))
+        reason = parts[2] if len(parts) > 2 else ""
+    elif parts:
+        hours = deadlines.parse_duration(parts[0])
+        reason = rest[len(parts[0]):].strip()
+    if hours is None or hours <= 0 or not reason:
+        raise UsageError(usage)
+    if hours > ctx.settings.followup.max_postpone_hours:
+        raise HotlineError(f"Chỉ được hoãn tối đa {ctx.settings.followup.max_postpone_hours:g} giờ làm việc.")
+    ticket = await _active(ctx, number)
+    if ticket.postponed_at is not None:
+        raise HotlineError(f"Phiếu #{number} đã được hoãn một lần; không hoãn thêm được.")
+    if ticket.due_at is None:
+        raise HotlineError(f"Phiếu #{number} không có hạn để hoãn.")
+    ticket.postponed_at = ctx.now
+    ticket.postpone_reason = reason
+    deadlines.schedule(ticket, ctx, ctx.now, ctx.deadlines.add_hours(ticket.due_at, hours))
+    new_due = fmt.when(ticket.due_at, ctx.settings.timezone)
+    text = f"+{hours:g} giờ làm việc, hạn mới {new_due}; lý do: {reason}"
+    await repo.add_event(ctx.session, number, "postpone", str(ctx.who), ctx.now, text, _actor(ctx))
+    await _tell_team(ctx, ticket, f"⏳ Đã hoãn phiếu #{number}: {text}.")
+    await ctx.notify_supervisors(f"⏳ {_actor(ctx)} hoãn phiếu #{number}: {text}.", ticket=ticket)
+    await ctx.send_to_asker(
+        ticket, f"Phiếu #{number} cần thêm thời gian; hạn trả lời mới: "
+        f"{fmt.when(ticket.due_at, ctx.settings.timezone)}."
+    )

@@ -1,0 +1,175 @@
+"""Supervisors' commands: reports over a period, overdue tickets, bans.
+
+The numbers come from handlers/reports.py and the files from handlers/report_files.py;
+this module parses arguments, checks the role and words the replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+from handlers import format as fmt
+from handlers import report_files, reports
+from handlers.communes import resolve_commune
+from handlers.context import Ctx
+from handlers.errors import HotlineError, NotAllowed, UsageError
+from handlers.messages import Choice, Identity
+from storage.models import Ban, TicketStatus
+
+# Above this many tickets the chat export is refused (SQLite holds its write lock for the
+# whole handler transaction): `hotline report` on the server makes such a workbook.
+CHAT_EXPORT_LIMIT = 200_000
+
+
+def _require(ctx: Ctx) -> None:
+    if not ctx.is_supervisor:
+        raise NotAllowed("Lệnh này chỉ dành cho lãnh đạo, người giám sát.")
+
+
+def _period(ctx: Ctx, args: str, default: str, usage: str) -> reports.Period:
+    period = reports.parse_period(args, ctx.now, ctx.settings.timezone, default, usage)
+    return replace(period, areas=ctx.supervisor_areas)
+
+
+async def summary(ctx: Ctx, args: str) -> None:
+    """/tongket [kỳ] — received, answered, closed, open, overdue, response times, by area."""
+    _require(ctx)
+    period = _period(ctx, args, "homnay", "/tongket [kỳ]")
+    s = await reports.summary(ctx.session, ctx.settings, ctx.deadlines, ctx.now, period)
+    await ctx.reply(reports.summary_text(s, ctx.settings))
+
+
+async def ranking(ctx: Ctx, args: str) -> None:
+    """/xephang [kỳ] — working groups by on-time share, then median response time."""
+    _require(ctx)
+    period = _period(ctx, args, "thang", "/xephang [kỳ]")
+    rows = await reports.league(ctx.session, ctx.settings, ctx.deadlines, ctx.now, period)
+    await ctx.reply(reports.league_text(rows, period))
+
+
+async def commune(ctx: Ctx, args: str) -> None:
+    """/xa <tên xã/phường> [kỳ] — one commune's questions by area (default: this year)."""
+    _require(ctx)
+    usage = "/xa <tên xã/phường> [kỳ]"
+    if not args.strip():
+        raise UsageError(f"{usage} — kỳ: {reports.PERIOD_HELP}")
+    name, period_text = args.strip(), ""
+    found = resolve_commune(name)
+    if not found.options or found.suggested:
+        words = name.split()
+        for n in (1, 2):  # the last word or two may be the period
+            if len(words) <= n:
+                break
+            tail = " ".join(words[-n:])
+            try:
+                _period(ctx, tail, "nam", usage)
+            except UsageError:
+                continue
+            head = " ".join(words[:-n])
+            shorter = resolve_commune(head)
+            if shorter.options:
+                name, period_text, found = head, tail, shorter
+            break
+    period = _period(ctx, period_text, "nam", usage)
+    ids = {o.commune.id for o in found.options}
+    if len(ids) == 1 and not found.suggested:
+        info = found.options[0].commune
+        report = await reports.commune_report(
+            ctx.session, ctx.settings, ctx.deadlines, ctx.now, period, info.id
+        )
+        await ctx.reply(reports.commune_text(report, info.name, period, ctx.settings))
+        return
+    if not found.options:
+        raise HotlineError(f"Không tìm thấy xã/phường “{name}”. Xin gõ tên mới hoặc tên cũ trước sáp nhập.")
+    suffix = f" {period_text}" if period_text else ""
+    await ctx.reply(
+        f"“{name}” ứng với nhiều xã/phường. Chọn số, hoặc gõ /xa <tên đầy đủ>{suffix}:",
+        [Choice(o.label, f"/xa {o.commune.name}{suffix}") for o in found.options],
+    )
+
+
+async def overdue(ctx: Ctx, args: str) -> None:
+    """/quahan — tickets past their deadline without an answer, oldest first, how late."""
+    _require(ctx)
+    tickets = await reports.overdue_tickets(ctx.session, ctx.now, areas=ctx.supervisor_areas)
+    if not tickets:
+        await ctx.reply("Không có phiếu nào quá hạn. 👍")
+        return
+    total = await reports.count_overdue(ctx.session, ctx.now, ctx.supervisor_areas)
+    tz = ctx.settings.timezone
+    oldest = min(t.due_at for t in tickets if t.due_at).astimezone(tz).date()
+    hours = reports.WorkingHours(ctx.deadlines, oldest, ctx.now.astimezone(tz).date())
+    names = reports.commune_names()
+    shown = f" (hiện {len(tickets)} phiếu cũ nhất)" if total > len(tickets) else ""
+    lines = [f"⏰ {total} phiếu quá hạn chưa trả lời, cũ nhất trước{shown}:"]
+    for t in tickets:
+        late = hours.hours(t.due_at.timestamp(), ctx.now.timestamp()) if t.due_at else 0.0
+        state = "chưa nhận" if t.status == TicketStatus.NEW else "đang xử lý"
+        lines.append(
+            f"#{t.id} {fmt.area_name(ctx.settings, t.area_code)} — {names.get(t.commune_id or 0, '—')}"
+            f" — {reports.group_name(ctx.settings, t.group_key)} — trễ {reports.late_text(late)}"
+            f" — {state}, hạn {fmt.when(t.due_at, ctx.settings.timezone)}"
+        )
+    await ctx.reply("\n".join(lines))
+
+
+async def export(ctx: Ctx, args: str) -> None:
+    """/xuat [kỳ] — the Excel workbook of the period, sent as a document (default: this month)."""
+    _require(ctx)
+    period = _period(ctx, args, "thang", "/xuat [kỳ]")
+    size = (await reports.grouped_counts(ctx.session, ctx.now, reports.in_period(period))).get(())
+    if size is not None and size.received > CHAT_EXPORT_LIMIT:
+        raise HotlineError(
+            f"Kỳ {period.label} có {size.received} phiếu, quá nhiều để gửi qua tin nhắn. Xin chọn kỳ "
+            "ngắn hơn, hoặc trên máy chủ chạy: hotline report --period … --out baocao.xlsx"
+        )
+    path = report_files.output_path(
+        ctx.settings.reports_folder, "baocao", period, ctx.now, ctx.settings.timezone, ".xlsx"
+    )
+    result = await report_files.write_workbook(
+        ctx.session, ctx.settings, ctx.deadlines, ctx.now, period, path
+    )
+    await ctx.reply(report_files.export_caption(result), file=(str(path), "document"))
+
+
+async def chart(ctx: Ctx, args: str) -> None:
+    """/bieudo [kỳ] — questions per week by area and the on-time share, as a PNG (default: this year)."""
+    _require(ctx)
+    period = _period(ctx, args, "nam", "/bieudo [kỳ]")
+    series = await reports.weekly(ctx.session, ctx.settings, ctx.now, period)
+    path = report_files.output_path(
+        ctx.settings.reports_folder, "bieudo", period, ctx.now, ctx.settings.timezone, ".png"
+    )
+    await asyncio.to_thread(report_files.render_chart, series, ctx.settings, period, path)
+    await ctx.reply(report_files.chart_caption(series, period), file=(str(path), "photo"))
+
+
+async def ban(ctx: Ctx, args: str) -> None:
+    """/chan <kênh:mã> [lý do] — block someone who misuses the hotline."""
+    _require(ctx)
+    target, _, reason = args.strip().partition(" ")
+    try:
+        who = Identity.parse(target)
+    except ValueError:
+        raise UsageError("/chan <kênh:mã người dùng> [lý do]") from None
+    if who in ctx.settings.supervisors:
+        raise HotlineError("Không thể chặn lãnh đạo.")
+    if await ctx.session.get(Ban, str(who)) is None:
+        ctx.session.add(Ban(identity=str(who), by=str(ctx.who), reason=reason.strip(), at=ctx.now))
+    await ctx.reply(f"Đã chặn {who}. Tin nhắn của người này sẽ không được xử lý. Bỏ chặn: /bochan {who}")
+
+
+async def unban(ctx: Ctx, args: str) -> None:
+    """/bochan <kênh:mã>"""
+    _require(ctx)
+    try:
+        who = Identity.parse(args)
+    except ValueError:
+        raise UsageError("/bochan <kênh:mã người dùng>") from None
+    row = await ctx.session.get(Ban, str(who))
+    if row is None:
+        await ctx.reply(f"{who} không bị chặn.")
+        return
+    await ctx.session.delete(row)
+    await ctx.reply(f"Đã bỏ chặn {who}.")

@@ -1,0 +1,70 @@
+"""Engine and unit-of-work sessions for SQLite (aiosqlite) and PostgreSQL (asyncpg)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlmodel import SQLModel
+
+from storage import (
+    handbook,
+    models,  # noqa: F401  (registers the tables on SQLModel.metadata)
+)
+
+
+class Database:
+    """Owns the engine; `session()` is one short transaction, committed on success."""
+
+    def __init__(self, url: str):
+        self.url = url
+        parsed = make_url(url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # pre-ping: a connection dropped by a database restart is replaced, not handed out
+        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def create_all(self) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(SQLModel.metadata.create_all)
+            await handbook.ensure_index(conn)
+
+    async def drop_all(self) -> None:
+        async with self.engine.begin() as conn:
+            if self.is_sqlite:
+                await conn.exec_driver_sql("DROP TABLE IF EXISTS handbook_fts")
+            await conn.run_sync(SQLModel.metadata.drop_all)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session, session.begin():
+            yield session
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    # WAL lets readers run beside the writer; the busy timeout waits for the lock instead of
+    # failing; BEGIN IMMEDIATE takes the write lock up front so two transactions never
+    # deadlock upgrading a read lock (SQLAlchemy's documented pysqlite recipe).
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,175 @@
+"""Data access used by the handlers and the runtime: small functions over one session."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.models import (
+    ChatState,
+    Invite,
+    MessageLink,
+    OutboxMessage,
+    ProcessedUpdate,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    User,
+)
+
+# --- inbound dedupe -------------------------------------------------------------------------
+
+
+async def mark_processed(session: AsyncSession, key: str, now: datetime) -> bool:
+    """Record a delivery; False when it was already handled (a redelivery)."""
+    if await session.get(ProcessedUpdate, key) is not None:
+        return False
+    try:
+        async with session.begin_nested():
+            session.add(ProcessedUpdate(key=key, at=now))
+    except IntegrityError:
+        return False
+    return True
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+async def get_user(session: AsyncSession, identity: str) -> User | None:
+    return (await session.execute(select(User).where(User.identity == identity))).scalar_one_or_none()
+
+
+async def get_invite(session: AsyncSession, code: str) -> Invite | None:
+    return await session.get(Invite, code.upper())
+
+
+# --- conversation state ---------------------------------------------------------------------
+
+
+async def get_state(session: AsyncSession, key: str) -> ChatState | None:
+    return await session.get(ChatState, key)
+
+
+async def set_state(
+    session: AsyncSession, key: str, now: datetime, *, state: str | None = None,
+    data: dict | None = None, choices: Sequence[str] | None = None,
+) -> None:
+    """Update only the parts given; a state row is created on first use."""
+    row = await session.get(ChatState, key)
+    if row is None:
+        row = ChatState(key=key, updated_at=now)
+        session.add(row)
+    if state is not None:
+        row.state = state
+    if data is not None:
+        row.data = json.dumps(data, ensure_ascii=False)
+    if choices is not None:
+        row.choices = json.dumps(list(choices), ensure_ascii=False)
+    row.updated_at = now
+
+
+# --- tickets --------------------------------------------------------------------------------
+
+
+async def get_ticket(session: AsyncSession, number: int) -> Ticket | None:
+    return await session.get(Ticket, number)
+
+
+async def add_event(
+    session: AsyncSession, ticket_id: int, kind: str, actor: str, now: datetime,
+    text: str = "", actor_name: str = "",
+) -> None:
+    session.add(
+        TicketEvent(ticket_id=ticket_id, kind=kind, actor=actor, actor_name=actor_name, text=text,
+                    at=now)
+    )
+
+
+async def ticket_events(session: AsyncSession, ticket_id: int) -> Sequence[TicketEvent]:
+    q = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+    return (await session.execute(q)).scalars().all()
+
+
+async def tickets_of_asker(session: AsyncSession, user_id: int, limit: int = 15) -> Sequence[Ticket]:
+    q = select(Ticket).where(Ticket.asker_id == user_id).order_by(Ticket.id.desc()).limit(limit)
+    return (await session.execute(q)).scalars().all()
+
+
+async def open_tickets_of_group(session: AsyncSession, group_key: str) -> Sequence[Ticket]:
+    q = (
+        select(Ticket)
+        .where(Ticket.group_key == group_key, Ticket.status.in_(TicketStatus.OPEN))
+        .order_by(Ticket.id)
+    )
+    return (await session.execute(q)).scalars().all()
+
+
+async def overdue_tickets(session: AsyncSession, now: datetime, limit: int = 50) -> Sequence[Ticket]:
+    q = (
+        select(Ticket)
+        .where(Ticket.status.in_(TicketStatus.OPEN), Ticket.due_at < now)
+        .order_by(Ticket.due_at)
+        .limit(limit)
+    )
+    return (await session.execute(q)).scalars().all()
+
+
+async def counts_since(
+    session: AsyncSession, since: datetime
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Tickets created since a moment, counted by status and by area."""
+    base = select(func.count()).select_from(Ticket).where(Ticket.created_at >= since)
+    rows = await session.execute(base.add_columns(Ticket.status).group_by(Ticket.status))
+    by_status = {status: n for n, status in rows.all()}
+    by_area = {
+        a: n
+        for n, a in (
+            await session.execute(base.add_columns(Ticket.area_code).group_by(Ticket.area_code))
+        ).all()
+    }
+    return by_status, by_area
+
+
+async def ticket_for_message(
+    session: AsyncSession, channel: str, chat_id: str, message_id: str
+) -> Ticket | None:
+    link = await session.get(MessageLink, (channel, chat_id, message_id))
+    return None if link is None else await session.get(Ticket, link.ticket_id)
+
+
+# --- outbox ---------------------------------------------------------------------------------
+
+
+async def due_outbox(session: AsyncSession, now: datetime, limit: int = 50) -> Sequence[OutboxMessage]:
+    """Pending rows that are due, oldest first; a chat whose earlier message is still waiting
+    (a retry later) holds back its later ones, so each chat receives in order."""
+    earlier = aliased(OutboxMessage)
+    waiting_before = (
+        select(earlier.id)
+        .where(
+            earlier.status == "pending",
+            earlier.channel == OutboxMessage.channel,
+            earlier.chat_id == OutboxMessage.chat_id,
+            earlier.id < OutboxMessage.id,
+            earlier.next_attempt_at > now,
+        )
+        .exists()
+    )
+    q = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now, ~waiting_before)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return (await session.execute(q)).scalars().all()
+
+
+async def next_outbox_time(session: AsyncSession) -> datetime | None:
+    q = select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending")
+    return (await session.execute(q)).scalar_one_or_none()

@@ -1,0 +1,60 @@
+"""Config loading: the example is valid, bad keys are named in one line, secrets stay secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import ConfigError, load_config
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
+
+
+def test_example_config_is_valid_and_complete():
+    cfg = load_config(EXAMPLE)
+    codes = [a.code for a in cfg.areas]
+    assert codes == [
+        "dat_dai", "nong_nghiep", "tai_chinh", "dau_tu", "xay_dung", "to_chuc_can_bo",
+        "che_do_chinh_sach", "tthc", "tu_phap", "giao_duc", "y_te", "cntt", "van_hoa",
+        "luu_tru", "khac",
+    ]
+    settings = cfg.settings()
+    assert all(settings.group_for_area(code) for code in codes)
+    assert cfg.console_enabled and not cfg.telegram.enabled
+    assert cfg.registration.policy == "approval"
+
+
+@pytest.mark.parametrize(
+    ("snippet", "message"),
+    [
+        ('[registration]\npolicy = "anyone"\n', "registration.policy"),
+        ('[roles]\nsupervisors = ["lanhdao"]\n', "roles.supervisors"),
+        ('[[groups]]\nchannel = "console"\nchat_id = "x"\nareas = ["nope"]\n', "groups[0].areas"),
+        ('[schedule]\ntimezone = "Mars/Olympus"\n', "schedule.timezone"),
+        ("[database]\nurl = 5\n", "database.url"),
+        ("[typo]\nx = 1\n", "typo"),
+    ],
+)
+def test_bad_config_names_the_key(tmp_path, snippet, message):
+    path = tmp_path / "c.toml"
+    path.write_text('[[areas]]\ncode = "khac"\nname = "Khác"\n' + snippet, "utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+def test_check_config_command(tmp_path, capsys):
+    assert main(["check-config", "--config", str(EXAMPLE)]) == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text("not = [toml", "utf-8")
+    assert main(["check-config", "--config", str(bad)]) == 2
+    assert "config error" in capsys.readouterr().err
+
+
+def test_token_from_environment_is_never_shown(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOTLINE_TELEGRAM_TOKEN", "123456:SECRET-TOKEN")
+    cfg = load_config(EXAMPLE)
+    assert cfg.telegram.enabled and not cfg.console_enabled
+    assert "SECRET-TOKEN" not in repr(cfg) and "SECRET-TOKEN" not in str(cfg.model_dump())

@@ -1,0 +1,42 @@
+"""Whole-app runs through the command line, with a script piped into the console channel."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_console(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:
+    config = (ROOT / "config.example.toml").read_text("utf-8").replace(
+        "sqlite+aiosqlite:///data/hotline.db", f"sqlite+aiosqlite:///{tmp_path}/db/hotline.db"
+    )
+    path = tmp_path / "config.toml"
+    path.write_text(config, "utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--config", str(path)],
+        input=script, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+
+
+def test_piped_demo_registers_asks_answers_and_closes(tmp_path):
+    result = run_console(tmp_path, (ROOT / "tests/data/demo.txt").read_text("utf-8"))
+    out = result.stdout
+    assert result.returncode == 0, result.stderr
+    assert "Thị trấn Nam Đàn (Huyện Nam Đàn cũ) nay thuộc Xã Vạn An" in out
+    assert "bot → console:lanhdao" in out and "Đã duyệt Nguyễn Văn An" in out
+    assert "bot → nhóm dat_dai:\n  📩 Phiếu #1" in out
+    assert "Đã nhận câu hỏi, số phiếu #1." in out
+    assert "💬 Trả lời phiếu #1 từ Trần Thị Hoa" in out
+    assert "Đã đóng phiếu #1. Cảm ơn anh/chị!" in out
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "db" / "hotline.db").exists()
+
+
+def test_state_survives_a_restart(tmp_path):
+    first = run_console(tmp_path, ":as lanhdao\n/moi Xã Vạn An\n")
+    code = next(line.split(": ")[1] for line in first.stdout.splitlines() if "Mã mời cho" in line)
+    second = run_console(tmp_path, ":as lanhdao\n/tongket\n")
+    assert "Tổng kết hôm nay" in second.stdout and code

@@ -1,0 +1,159 @@
+"""Flood guard, bans, database outages and property-based bad input."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from handlers.core import COMMANDS, StorageUnavailable
+from storage.models import Ticket
+from tests.helpers.harness import texts_to
+
+
+async def test_flood_guard_answers_once_and_drops_the_rest(db_url):
+    from tests.helpers.harness import make_harness
+
+    hx = await make_harness(db_url, flood_per_minute=3)
+    replies = []
+    for i in range(6):
+        replies += texts_to(await hx.say("spam", f"/trogiup {i}"), "spam")
+    assert len(replies) == 4 and "quá nhiều tin" in replies[3]
+    out = await hx.say("other", "/trogiup")  # others are served as usual
+    assert texts_to(out, "other")
+    hx.clock.advance(seconds=61)
+    assert texts_to(await hx.say("spam", "/trogiup"), "spam")
+    await hx.db.close()
+
+
+async def test_supervisor_bans_and_unbans(hx):
+    await hx.register("an")
+    out = await hx.say("an", "/chan mem:bob")
+    assert "chỉ dành cho lãnh đạo" in texts_to(out, "an")[0]
+    out = await hx.say("sep", "/chan mem:bob quấy rối")
+    assert "Đã chặn mem:bob" in texts_to(out, "sep")[0]
+    assert await hx.say("bob", "/trogiup") == []
+    await hx.say("sep", "/bochan mem:bob")
+    assert texts_to(await hx.say("bob", "/trogiup"), "bob")
+    out = await hx.say("sep", "/chan bob")
+    assert "Cách dùng" in texts_to(out, "sep")[0]
+
+
+async def test_database_busy_is_retried_then_reported(hx, monkeypatch):
+    await hx.register("an")
+    calls = {"n": 0}
+    real = hx.hotline._handle_once
+
+    async def flaky(msg, key):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            raise OperationalError("BEGIN", {}, Exception("database is locked"))
+        await real(msg, key)
+
+    monkeypatch.setattr("handlers.core.DB_RETRY_DELAYS", (0, 0, 0))
+    monkeypatch.setattr(hx.hotline, "_handle_once", flaky)
+    await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    assert calls["n"] == 3
+
+    async def down(msg, key):  # type: ignore[no-untyped-def]
+        raise OperationalError("BEGIN", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(hx.hotline, "_handle_once", down)
+    with pytest.raises(StorageUnavailable):
+        await hx.say("an", "Cấp sổ đỏ lần hai cần gì?")
+
+
+command_names = st.sampled_from(sorted(COMMANDS))
+garbage = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
+commands = st.builds(
+    lambda name, args: f"/{name} {args}", command_names,
+    st.one_of(garbage, st.integers(-5, 10**12).map(str), st.text(string.digits + " #|", max_size=20)),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.one_of(garbage, commands, st.just(""), st.just("x" * 10_000), st.just("\x00\x1b[2J")))
+async def test_any_input_gets_a_short_vietnamese_answer(hx, text):
+    for who in ("an", "dd"):
+        out = await hx.say(who, text, group="g_dat" if who == "dd" else None)
+        for _, msg in out:
+            assert "Traceback" not in msg.text and "Xin lỗi, hệ thống gặp lỗi" not in msg.text
+            assert len(msg.text) < 12_000
+    # the bot keeps serving others
+    out = await hx.say("sep", "/quahan")
+    assert texts_to(out, "sep")
+
+
+async def test_tickets_of_another_cadre_stay_private(hx):
+    await hx.register("an")
+    await hx.register("bob", "Xã Vạn An")
+    n = await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    for cmd in (f"/phieu {n}", f"/bosung {n} chen ngang", f"/xong {n}", f"/huy {n}", f"/chua {n}"):
+        out = await hx.say("bob", cmd)
+        assert f"Không tìm thấy phiếu #{n}" in texts_to(out, "bob")[0], cmd
+    for cmd in (f"/tl {n} x", f"/nhan {n}", f"/dong {n}", f"/vuot {n} y"):
+        out = await hx.say("bob", cmd)
+        assert f"Không tìm thấy phiếu #{n}" in texts_to(out, "bob")[0], cmd
+    async with hx.db.session() as s:
+        assert (await s.get(Ticket, n)).status == "new"
+        assert len((await s.execute(select(Ticket))).all()) == 1
+
+
+async def test_briefly_locked_sqlite_waits_instead_of_failing(tmp_path):
+    """Another process holds the write lock for a moment: the message is handled after it."""
+    import sqlite3
+    import threading
+    import time
+
+    from tests.helpers.harness import make_harness
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'locked.db'}"
+    hx = await make_harness(url)
+    await hx.register("an")
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_lock() -> None:
+        conn = sqlite3.connect(tmp_path / "locked.db")
+        conn.execute("BEGIN EXCLUSIVE")
+        locked.set()
+        release.wait(5)
+        time.sleep(1.0)
+        conn.rollback()
+        conn.close()
+
+    worker = threading.Thread(target=hold_lock)
+    worker.start()
+    locked.wait(5)
+    release.set()
+    n = await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    worker.join()
+    assert n == 1
+    await hx.db.close()
+
+
+async def test_database_connections_dropped_are_replaced(db_url):
+    """PostgreSQL restarting kills every connection; the next message still goes through."""
+    from sqlalchemy import text
+
+    from tests.helpers.harness import make_harness
+
+    hx = await make_harness(db_url)
+    await hx.register("an")
+    if not hx.db.is_sqlite:
+        from storage.db import Database
+
+        admin = Database(db_url)
+        async with admin.engine.connect() as conn:
+            await conn.execute(text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ))
+        await admin.close()
+    else:  # the closest SQLite equivalent: every pooled connection closed under us
+        await hx.db.engine.dispose()
+    assert await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?") == 1
+    await hx.db.close()

@@ -1,0 +1,85 @@
+"""The outbox sender: platform limits, order per chat, permanent failures made visible."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.channels.base import SendError
+from bot.ratelimit import ChannelLimits, RateLimiter
+from storage.models import OutboxMessage, TicketEvent
+from tests.helpers.harness import CH, texts_to
+
+
+def test_buckets_hold_to_the_group_and_chat_limits():
+    limiter = RateLimiter({"tg": ChannelLimits(per_second=30, per_chat_per_second=1,
+                                               per_group_per_minute=20)})
+    sent = 0
+    for _ in range(10):
+        if limiter.wait("tg", "tg:g", True, now=0.0) == 0:
+            limiter.take("tg", "tg:g", True)
+            sent += 1
+    assert sent == 3  # a burst of three, then one every three seconds (20 a minute)
+    assert limiter.wait("tg", "tg:g", True, now=0.0) == 3.0
+    assert limiter.wait("tg", "tg:g", True, now=3.0) == 0
+    limiter.take("tg", "tg:p", False)
+    assert limiter.wait("tg", "tg:p", False, now=3.0) == 1.0  # one a second into one chat
+    assert limiter.wait("other", "other:x", False, now=0.0) == 0  # unknown channel: no limit
+
+
+async def test_burst_into_one_group_is_paced_in_order(hx):
+    hx.sender.limiter = RateLimiter({CH: ChannelLimits(per_second=30, per_group_per_minute=20)})
+    await hx.register("an")
+    for i in range(5):
+        await hx.say("an", f"Câu hỏi số {i} về cấp sổ đỏ cho hộ gia đình")
+    cards = [m.text for _, m in hx.channel.sent if m.chat.chat_id == "g_dat"]
+    assert len(cards) == 3
+    delay = await hx.sender.deliver_due()
+    assert 0 < delay <= 3.0
+    hx.sender.limiter._buckets[f"{CH}:g_dat"].tokens = 3  # as if three seconds had passed
+    await hx.sender.deliver_due()
+    cards = [m.text for _, m in hx.channel.sent if m.chat.chat_id == "g_dat"]
+    assert [c.split("\n")[0] for c in cards] == [f"📩 Phiếu #{n} — Đất đai" for n in range(1, 6)]
+
+
+async def test_permanent_failure_is_recorded_and_supervisors_told(hx):
+    await hx.register("an")
+    hx.channel.fail_next = [SendError("chat not found", permanent=True)]
+    out = await hx.say("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    warning = texts_to(out, "sep")
+    assert len(warning) == 1 and "#1" in warning[0] and "mem:g_dat" in warning[0]
+    assert texts_to(out, "an")  # the cadre's confirmation still went out, in order
+    async with hx.db.session() as s:
+        failed = (await s.execute(select(OutboxMessage).where(OutboxMessage.status == "failed")))
+        assert len(failed.all()) == 1
+        kinds = [e.kind for e in (await s.execute(select(TicketEvent))).scalars()]
+        assert "delivery_failed" in kinds
+
+
+async def test_transient_errors_retry_with_backoff_and_keep_order(hx):
+    await hx.register("an")
+    hx.channel.fail_next = [SendError("HTTP 500"), SendError("timeout")]
+    await hx.say("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    await hx.say("an", "Thu hồi đất làm đường bồi thường thế nào?")
+    for _ in range(3):
+        hx.clock.advance(seconds=10)
+        await hx.sender.deliver_due()
+    cards = [m.text.split("\n")[0] for _, m in hx.channel.sent if m.chat.chat_id == "g_dat"]
+    assert cards == ["📩 Phiếu #1 — Đất đai", "📩 Phiếu #2 — Đất đai"]
+
+
+async def test_429_pauses_the_whole_channel_then_everything_goes_out_in_order(hx):
+    await hx.register("an")
+    await hx.register("bob")
+    hx.channel.fail_next = [SendError("Too Many Requests", retry_after=30)]
+    attempts = hx.channel.attempts
+    await hx.say("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    await hx.say("bob", "Thu hồi đất làm đường bồi thường thế nào?")
+    for _ in range(5):  # more passes while paused: no further calls, so no 429 storm
+        await hx.sender.deliver_due()
+    assert hx.channel.attempts == attempts + 1
+    hx.sender._paused.clear()  # the platform's retry_after has passed
+    hx.clock.advance(seconds=31)
+    await hx.sender.deliver_due()
+    cards = [m.text.split("\n")[0] for _, m in hx.channel.sent if m.chat.chat_id == "g_dat"]
+    assert cards == ["📩 Phiếu #1 — Đất đai", "📩 Phiếu #2 — Đất đai"]
+    assert texts_to(hx.channel.sent, "an") and texts_to(hx.channel.sent, "bob")

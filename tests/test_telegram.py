@@ -1,0 +1,199 @@
+"""The Telegram channel end to end: the real App, aiogram and its HTTP client, SQLite, against
+the fake Bot API on 127.0.0.1 (tests/fakes/telegram_server.py), in polling and webhook mode."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import App
+from bot.config import Config
+from storage.models import Ticket
+from tests.fakes.telegram_server import TOKEN, FakeTelegram
+from tests.helpers.waiting import eventually, free_port
+
+LAND, IT, FIN, NEW_GROUP = -1001, -1002, -1003, -1009
+TOPIC = 7
+CADRE, STAFF, BOSS = 11, 50, 900
+SECRET = "tg-webhook-secret-123"
+LAND_Q = "Xin hỏi hồ sơ cấp giấy chứng nhận quyền sử dụng đất lần đầu gồm gì?"
+
+
+def config(tmp_path, server: FakeTelegram, **telegram: Any) -> Config:
+    return Config.model_validate({
+        "database": {"url": f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}"},
+        "telegram": {"token": TOKEN, "api_base": server.base_url, **telegram},
+        "console": {"enabled": False},
+        "registration": {"policy": "open"},
+        "roles": {"supervisors": [f"telegram:{BOSS}"]},
+        "schedule": {"business_hours": False},
+        "areas": [
+            {"code": "dat_dai", "name": "Đất đai", "keywords": ["đất", "sổ đỏ"]},
+            {"code": "tai_chinh", "name": "Tài chính", "keywords": ["ngân sách", "quyết toán"]},
+            {"code": "cntt", "name": "Công nghệ thông tin", "keywords": ["phần mềm", "chữ ký số"]},
+            {"code": "khac", "name": "Khác"},
+        ],
+        "groups": [
+            {"channel": "telegram", "chat_id": LAND, "name": "Tổ Đất đai", "areas": ["dat_dai"]},
+            {"channel": "telegram", "chat_id": IT, "thread_id": TOPIC, "name": "Tổ CNTT",
+             "areas": ["cntt"]},
+            {"channel": "telegram", "chat_id": FIN, "name": "Tổ Tài chính",
+             "areas": ["tai_chinh", "khac"]},
+        ],
+    })
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeTelegram]:
+    fake = FakeTelegram()
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+async def polling_bot(tmp_path, server) -> AsyncIterator[App]:
+    app = App(config(tmp_path, server))
+    await app.start()
+    yield app
+    await app.stop()
+
+
+async def register(server: FakeTelegram, uid: int = CADRE) -> None:
+    server.message(uid, "/dangky Nguyễn Văn An | Xã Nam Đàn | Công chức địa chính", name="An")
+    await eventually(lambda: any("Đăng ký xong" in t for t in server.texts_to(uid)), "registration")
+
+
+async def ask(server: FakeTelegram, text: str, uid: int = CADRE) -> int:
+    before = len(server.texts_to(uid))
+    server.message(uid, text)
+    reply = await eventually(
+        lambda: [t for t in server.texts_to(uid)[before:] if "số phiếu #" in t], "ticket number"
+    )
+    return int(reply[0].split("số phiếu #")[1].split(".")[0])
+
+
+async def test_lifecycle_reply_to_card_and_tl(polling_bot, server):
+    await register(server)
+    n = await ask(server, LAND_Q)
+    card = (await eventually(lambda: server.to(LAND), "card in the land group"))[0]
+    assert f"#{n}" in card.text and ("Nhận xử lý", f"/nhan {n}") in card.buttons
+    server.message(STAFF, "Hồ sơ gồm đơn Mẫu 04/ĐK.", chat_id=LAND, chat_type="supergroup",
+                   reply_to=card.message_id, name="Hoa")
+    answer = await eventually(
+        lambda: [s for s in server.to(CADRE) if "Mẫu 04/ĐK" in s.text], "answer at the cadre"
+    )
+    assert f"#{n}" in answer[0].text and ("Đã giải quyết", f"/xong {n}") in answer[0].buttons
+    server.message(STAFF, f"/tl@hotline_bot {n} Thêm: bản sao CCCD.", chat_id=LAND, chat_type="supergroup")
+    await eventually(lambda: any("bản sao CCCD" in t for t in server.texts_to(CADRE)), "/tl answer")
+    assert server.confirmed_offset > 0  # offsets confirmed as updates are stored
+    scopes = [c["scope"]["type"] for c in server.commands]
+    assert scopes == ["all_private_chats", "all_group_chats"]
+
+
+async def test_forum_topic_gets_the_card_and_answers_from_it(polling_bot, server):
+    await register(server)
+    n = await ask(server, "Phần mềm một cửa báo lỗi chữ ký số khi ký hồ sơ")
+    card = (await eventually(lambda: server.to(IT), "card in the IT topic"))[0]
+    assert card.thread_id == TOPIC and f"#{n}" in card.text
+    server.message(STAFF, f"/tl {n} Gia hạn chứng thư số.", chat_id=IT, chat_type="supergroup",
+                   thread_id=TOPIC)
+    await eventually(lambda: any("Gia hạn" in t for t in server.texts_to(CADRE)), "answer")
+    confirmation = await eventually(lambda: server.to(IT)[1:], "confirmation in the topic")
+    assert confirmation[0].thread_id == TOPIC
+
+
+async def test_area_picked_by_button_and_transfer_escalate_by_buttons(polling_bot, server):
+    await register(server)
+    server.message(CADRE, "Xin hỏi về việc tổ chức hội nghị tổng kết cuối năm của xã")
+    menu = (await eventually(lambda: [s for s in server.to(CADRE) if s.buttons and "lĩnh vực" in s.text],
+                            "area menu"))[0]
+    press = server.press(CADRE, menu, "/linhvuc tai_chinh")
+    card = (await eventually(lambda: server.to(FIN), "card in the finance group"))[0]
+    await eventually(lambda: press["callback_query"]["id"] in server.answered_callbacks, "answered")
+    n = int(card.text.split("#")[1].split()[0])
+
+    server.press(STAFF, card, f"/chuyen {n}")
+    choose = (await eventually(lambda: [s for s in server.to(FIN) if f"/chuyen {n} dat_dai" in
+                                       [b[1] for b in s.buttons]], "transfer menu"))[0]
+    server.press(STAFF, choose, f"/chuyen {n} dat_dai")
+    land_card = (await eventually(lambda: server.to(LAND), "card moved to land"))[0]
+    assert f"#{n}" in land_card.text
+
+    server.press(STAFF, land_card, f"/vuot {n}")
+    await eventually(lambda: any(f"#{n}" in t and "vượt thẩm quyền" in t for t in server.texts_to(BOSS)),
+                     "escalation at the supervisor")
+
+
+async def test_photo_reaches_the_group_with_the_card(polling_bot, server):
+    await register(server)
+    server.message(CADRE, photo="PHOTO1", caption="Ảnh sổ đỏ bị rách, cấp đổi sổ đỏ thế nào?")
+    sent = await eventually(lambda: len(server.to(LAND)) >= 2 and server.to(LAND), "copy and card")
+    assert sent[0].method == "copyMessage" and sent[1].text.startswith("📩 Phiếu #1")
+
+
+async def test_429_is_honoured_without_loss_or_duplicate(polling_bot, server):
+    await register(server)
+    server.fail(1, method="sendMessage", status=429, description="Too Many Requests: retry after 1",
+                retry_after=1)
+    n = await ask(server, LAND_Q)
+    await eventually(lambda: server.to(LAND), "card after the wait")
+    assert server.failed == {429: 1}
+    assert len([t for t in server.texts_to(LAND) if f"#{n}" in t]) == 1
+    assert len([t for t in server.texts_to(CADRE) if f"số phiếu #{n}" in t]) == 1
+
+
+async def test_nhom_only_for_admins(polling_bot, server):
+    await register(server)
+    server.message(70, "/nhom cntt", chat_id=NEW_GROUP, chat_type="supergroup")
+    await eventually(lambda: any("Chỉ quản trị viên" in t for t in server.texts_to(NEW_GROUP)), "refusal")
+    server.admins.add((NEW_GROUP, 60))
+    server.message(60, "/nhom cntt | Tổ CNTT 2", chat_id=NEW_GROUP, chat_type="supergroup")
+    await eventually(lambda: any("Đã gắn nhóm" in t for t in server.texts_to(NEW_GROUP)), "bound")
+    await ask(server, "Phần mềm một cửa báo lỗi chữ ký số khi ký hồ sơ")
+    await eventually(lambda: any("📩 Phiếu" in t for t in server.texts_to(NEW_GROUP)), "card there")
+
+
+async def test_webhook_mode_lifecycle_secret_and_redelivery(tmp_path, server):
+    port = free_port()
+    app = App(config(tmp_path, server, mode="webhook", webhook_url=f"http://127.0.0.1:{port}/tg",
+                     webhook_host="127.0.0.1", webhook_port=port, webhook_path="/tg",
+                     webhook_secret=SECRET))
+    await app.start()
+    try:
+        assert server.webhook == {"url": f"http://127.0.0.1:{port}/tg", "secret_token": SECRET}
+        reg = server.message(CADRE, "/dangky Nguyễn Văn An | Xã Nam Đàn | Công chức địa chính")
+        assert await server.deliver(reg, None) == 401
+        assert await server.deliver(reg, "wrong-secret") == 401
+        assert await server.deliver(reg, SECRET) == 200
+        question = server.message(CADRE, LAND_Q)
+        assert await server.deliver(question, SECRET) == 200
+        assert await server.deliver(question, SECRET) == 200  # Telegram redelivers: one ticket
+        card = (await eventually(lambda: server.to(LAND), "card"))[0]
+        reply = server.message(STAFF, "Hồ sơ gồm đơn Mẫu 04/ĐK.", chat_id=LAND, chat_type="supergroup",
+                               reply_to=card.message_id)
+        assert await server.deliver(reply, SECRET) == 200
+        await eventually(lambda: any("Mẫu 04/ĐK" in t for t in server.texts_to(CADRE)), "answer")
+        assert await server.deliver({"update_id": "garbage"}, SECRET) == 400
+        async with app.db.session() as s:
+            assert (await s.execute(select(func.count()).select_from(Ticket))).scalar_one() == 1
+        assert "getUpdates" not in server.calls
+    finally:
+        await app.stop()
+
+
+async def test_webhook_cli_commands(tmp_path, server):
+    from bot.channels.telegram import TelegramChannel
+
+    cfg = config(tmp_path, server, webhook_url="https://hotline.example/tg", webhook_secret=SECRET)
+    channel = TelegramChannel(cfg.telegram)
+    try:
+        assert "https://hotline.example/tg" in await channel.webhook("set")
+        assert "https://hotline.example/tg" in await channel.webhook("info")
+        assert "deleted" in await channel.webhook("delete")
+        assert server.webhook is None
+    finally:
+        await channel.stop()

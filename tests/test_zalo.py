@@ -1,0 +1,516 @@
+"""The Zalo channel end to end: the real App, the real adapter and HTTP client, SQLite,
+against the fake Zalo Bot API on 127.0.0.1 (tests/fakes/zalo_server.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import func, select
+
+from bot.app import App
+from bot.channels.base import SendError
+from bot.channels.zalo import Backoff, ZaloChannel, split_text
+from bot.channels.zalo_api import ZaloApi, ZaloApiError, ZaloHttpError
+from bot.cli import main
+from bot.config import Config
+from handlers.core import StorageUnavailable
+from handlers.messages import ChatRef, Choice, Identity, Inbound, Outgoing
+from storage.models import OutboxMessage, Ticket, TicketStatus
+from tests.fakes.zalo_server import TOKEN, FakeZaloServer, message_event, text_event
+from tests.helpers.harness import MemoryChannel
+from tests.helpers.waiting import eventually, free_port
+
+TG_IT = "-100777"  # the CNTT group, on the "other platform"
+TG_FIN = "-100888"
+REGISTER = "/dangky An Nguyễn | Xã Nam Đàn | Công chức địa chính"
+LAND_QUESTION = "Xin hỏi hồ sơ cấp giấy chứng nhận quyền sử dụng đất lần đầu gồm gì?"
+SECRET = "webhook-secret-0123456789"
+
+
+def make_config(tmp_path, server: FakeZaloServer, **zalo: Any) -> Config:
+    return Config.model_validate({
+        "database": {"url": f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}"},
+        "zalo": {"token": server.token, "api_base": server.base_url, **zalo},
+        "console": {"enabled": False},
+        "registration": {"policy": "open"},
+        "schedule": {"business_hours": False},
+        "areas": [
+            {"code": "dat_dai", "name": "Đất đai",
+             "keywords": ["đất", "sổ đỏ", "giấy chứng nhận quyền sử dụng đất"]},
+            {"code": "tai_chinh", "name": "Tài chính",
+             "keywords": ["ngân sách", "kinh phí", "quyết toán"]},
+            {"code": "cntt", "name": "Công nghệ thông tin",
+             "keywords": ["phần mềm", "chữ ký số", "đường truyền"]},
+            {"code": "khac", "name": "Khác"},
+        ],
+        "groups": [
+            {"channel": "zalo", "name": "Tổ Đất đai", "areas": ["dat_dai"],
+             "members": ["zalo:staff1", "zalo:staff2"]},
+            {"channel": "telegram", "chat_id": TG_IT, "name": "Tổ CNTT", "areas": ["cntt"]},
+            {"channel": "telegram", "chat_id": TG_FIN, "name": "Tổ Tài chính",
+             "areas": ["tai_chinh", "khac"]},
+        ],
+    })
+
+
+class Bot:
+    """A running App with its Zalo channel and an in-memory stand-in for Telegram."""
+
+    def __init__(self, app: App, server: FakeZaloServer):
+        self.app = app
+        self.server = server
+        self.zalo: ZaloChannel = app.channels["zalo"]  # type: ignore[assignment]
+        self.tg = MemoryChannel()
+        self.tg.name = "telegram"  # type: ignore[misc]
+        app.channels["telegram"] = self.tg
+        self.zalo.backoff = Backoff(base=0.02, cap=0.1)
+
+    async def reply_to(self, chat_id: str, needle: str, what: str = "") -> str:
+        """The first message to `chat_id` containing `needle`, waiting for it to be sent."""
+        def find() -> str | None:
+            return next((t for t in self.server.texts_to(chat_id) if needle in t), None)
+        return await eventually(find, what or f"{needle!r} sent to {chat_id}")
+
+    def tg_texts(self, chat_id: str) -> list[str]:
+        return [m.text for _, m in self.tg.sent if m.chat.chat_id == chat_id]
+
+    async def register(self, user: str = "cadre1") -> None:
+        self.server.queue(text_event(user, REGISTER))
+        await self.reply_to(user, "Đăng ký xong")
+
+    async def count(self, model: Any) -> int:
+        async with self.app.db.session() as s:
+            return int((await s.execute(select(func.count()).select_from(model))).scalar_one())
+
+
+@pytest.fixture(autouse=True)
+def _token_never_logged(caplog):
+    """Everything is logged at DEBUG during each test; the token must appear nowhere."""
+    caplog.set_level(logging.INFO, logger="aiosqlite")  # every SQL call, with its parameters
+    caplog.set_level(logging.DEBUG)  # last: it also sets the capturing handler's level
+    yield
+    records = caplog.get_records("setup") + caplog.get_records("call") + caplog.records
+    for record in records:
+        text = record.getMessage() + (record.exc_text or "")
+        assert TOKEN not in text and TOKEN.split(":")[1] not in text, record.name
+
+
+@pytest.fixture
+async def server():
+    fake = FakeZaloServer()
+    await fake.start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture
+async def start_bot(tmp_path, server):
+    """`await start_bot(**zalo_settings)` → a started Bot; all are stopped at teardown."""
+    apps: list[App] = []
+
+    async def start(before: Callable[[App], None] | None = None, **zalo: Any) -> Bot:
+        app = App(make_config(tmp_path, server, **zalo))
+        bot = Bot(app, server)
+        if before is not None:
+            before(app)
+        apps.append(app)
+        await app.start()
+        return bot
+
+    yield start
+    for app in apps:
+        await app.stop()
+
+
+StartBot = Callable[..., Awaitable[Bot]]
+
+
+async def test_zalo_cadre_asks_member_list_answers(start_bot: StartBot, server):
+    bot = await start_bot()
+    await bot.register()
+    server.queue(text_event("cadre1", LAND_QUESTION))
+    confirmation = await bot.reply_to("cadre1", "Đã nhận câu hỏi")
+    assert "#1" in confirmation and "Tổ Đất đai" in confirmation
+
+    # both members get the card privately, with the buttons as a numbered list
+    for member in ("staff1", "staff2"):
+        card = await bot.reply_to(member, "#1")
+        assert "Xã Nam Đàn" in card and "1. Nhận xử lý" in card and "(Gõ số để chọn.)" in card
+
+    server.queue(text_event("staff1", "/tl 1 Hồ sơ gồm đơn theo Mẫu 04/ĐK.",
+                            display_name="Hoa"))
+    answer = await bot.reply_to("cadre1", "Mẫu 04/ĐK")
+    assert "#1" in answer and "1. Đã giải quyết" in answer and "2. Chưa" in answer
+    # everyone in the member list sees who answered
+    for member in ("staff1", "staff2"):
+        seen = await bot.reply_to(member, "Đã gửi trả lời phiếu #1")
+        assert "Hoa" in seen
+
+    server.queue(text_event("cadre1", "1"))  # the first choice: resolved
+    await bot.reply_to("cadre1", "Đã đóng phiếu #1")
+    async with bot.app.db.session() as s:
+        assert (await s.get(Ticket, 1)).status == TicketStatus.CLOSED
+    assert all(len(s.text) <= 2000 for s in server.sent)
+    assert "getUpdates" in server.calls and "deleteWebhook" in server.calls
+
+
+async def test_card_reaches_group_on_other_platform_and_answer_returns(start_bot: StartBot, server):
+    bot = await start_bot()
+    await bot.register()
+    server.queue(text_event("cadre1", "Phần mềm báo chữ ký số hết hạn, không ký được văn bản"))
+    await bot.reply_to("cadre1", "Đã nhận câu hỏi")
+    card_id, card = await eventually(
+        lambda: next(((mid, m) for mid, m in bot.tg.sent if m.chat.chat_id == TG_IT), None),
+        "the card in the Telegram group",
+    )
+    assert "#1" in card.text and [c.command for c in card.choices][0] == "/nhan 1"
+
+    # a Telegram staff member replies to the card; the answer reaches the cadre on Zalo
+    await bot.app.hotline.handle(Inbound(
+        sender=Identity("telegram", "555"), chat=ChatRef("telegram", TG_IT, "group"),
+        text="Anh/chị gia hạn chứng thư số tại VNPT.", display_name="Bình",
+        message_id="t1", update_key="t1", reply_to=card_id,
+    ))
+    answer = await bot.reply_to("cadre1", "gia hạn chứng thư số")
+    assert "#1" in answer and "Bình" in answer
+
+
+async def test_numbered_choice_picks_the_first_choice(start_bot: StartBot, server):
+    bot = await start_bot()
+    await bot.register()
+    server.queue(text_event("cadre1", "Xin hỏi về việc tổ chức hội nghị tổng kết cuối năm"))
+    menu = await bot.reply_to("cadre1", "lĩnh vực nào")
+    first = next(line for line in menu.splitlines() if line.startswith("1. "))
+    code = first.rsplit("(/linhvuc ", 1)[1].rstrip(")")
+    name = first[3:].split("  (")[0]
+
+    server.queue(text_event("cadre1", "1"))
+    confirmation = await bot.reply_to("cadre1", "Đã nhận câu hỏi")
+    assert f"Lĩnh vực: {name}" in confirmation
+    async with bot.app.db.session() as s:
+        assert (await s.get(Ticket, 1)).area_code == code
+
+
+async def test_long_answer_arrives_split(start_bot: StartBot, server):
+    bot = await start_bot()
+    await bot.register()
+    server.queue(text_event("cadre1", LAND_QUESTION))
+    await bot.reply_to("staff1", "#1")
+    lines = [f"Bước {i}: " + "nộp hồ sơ tại bộ phận một cửa " * 3 for i in range(1, 61)]
+    server.queue(text_event("staff1", "/tl 1 " + "\n".join(lines)))
+    await bot.reply_to("cadre1", "Vấn đề đã được giải quyết chưa?", "the last part of the answer")
+    parts = [t for t in server.texts_to("cadre1") if "Trả lời phiếu #1" in t or "Bước" in t
+             or "giải quyết chưa" in t]
+    assert len(parts) >= 3 and all(len(p) <= 2000 for p in parts)
+    joined = "\n".join(parts)
+    positions = [joined.index(line.strip()) for line in lines]
+    assert positions == sorted(positions)  # every line arrived, in order
+    async with bot.app.db.session() as s:
+        rows = (await s.execute(select(OutboxMessage).where(OutboxMessage.chat_id == "cadre1")))
+        assert all(r.status == "sent" for r in rows.scalars())
+
+
+async def test_unsupported_and_unknown_events(start_bot: StartBot, server, caplog):
+    bot = await start_bot()
+    server.queue(message_event("message.unsupported.received", "cadre9"))
+    polite = await bot.reply_to("cadre9", "Zalo không cho bot xem")
+    assert "bằng chữ" in polite
+
+    server.queue(message_event("message.reaction.received", "cadre9", reaction="bí mật 42"))
+    server.queue({"event_name": "message.text.received", "message": {"text": "thiếu trường"}})
+    server.queue(text_event("cadre9", "/trogiup"))
+    await bot.reply_to("cadre9", "/dangky", "the help after the skipped events")
+    assert len(server.texts_to("cadre9")) == 2  # the polite answer and the help, nothing else
+    assert "message.reaction.received" in caplog.text and "malformed" in caplog.text
+    assert "bí mật 42" not in caplog.text and "thiếu trường" not in caplog.text
+
+
+async def test_image_with_caption_opens_a_ticket(start_bot: StartBot, server):
+    bot = await start_bot()
+    await bot.register()
+    server.queue(message_event(
+        "message.image.received", "cadre1", photo="https://example.invalid/p.jpg",
+        caption="Ảnh chụp lỗi phần mềm chữ ký số khi ký văn bản",
+    ))
+    await bot.reply_to("cadre1", "Đã nhận câu hỏi")
+    _, card = await eventually(
+        lambda: next(((i, m) for i, m in bot.tg.sent if m.chat.chat_id == TG_IT), None),
+        "the card with the photo",
+    )
+    assert "Ảnh chụp lỗi" in card.text and card.copy_from is not None
+
+
+async def test_redelivered_event_makes_no_second_ticket(start_bot: StartBot, server):
+    bot = await start_bot()
+    await bot.register()
+    event = text_event("cadre1", LAND_QUESTION)
+    server.queue(event)
+    server.queue(event)  # Zalo delivers the same message again
+    server.queue(text_event("cadre1", "/cuatoi"))
+    await bot.reply_to("cadre1", "#1", "the ticket list")
+    await eventually(lambda: len(server.texts_to("cadre1")) >= 3, "the reply to /cuatoi")
+    assert await bot.count(Ticket) == 1
+    assert sum("Đã nhận câu hỏi" in t for t in server.texts_to("cadre1")) == 1
+
+
+async def test_transient_errors_are_retried_and_delivered_once(start_bot: StartBot, server):
+    server.fail(2, method="getUpdates", status=500)
+    server.fail(1, method="getUpdates", status=502, error_code=502, description="Bad Gateway")
+    bot = await start_bot()
+    server.fail(1, method="sendMessage", status=500)
+    server.queue(text_event("cadre1", "/trogiup"))
+    help_text = await bot.reply_to("cadre1", "/dangky", "the help after a failed send")
+    await eventually(lambda: server.pending_failures == 0, "all failures consumed")
+    assert server.texts_to("cadre1") == [help_text]  # sent exactly once
+    assert bot.zalo.backoff.failures == 0  # reset after the first good poll
+
+
+def storage_down_for(times: int) -> Callable[[App], None]:
+    """Make the core report the database unreachable for its next `times` messages."""
+    def patch(app: App) -> None:
+        real = app.hotline.handle
+        left = [times]
+
+        async def handle(msg: Inbound) -> None:
+            if left[0]:
+                left[0] -= 1
+                raise StorageUnavailable()
+            await real(msg)
+
+        app.hotline.handle = handle  # type: ignore[method-assign]
+    return patch
+
+
+async def test_storage_outage_keeps_the_polled_message(start_bot: StartBot, server):
+    bot = await start_bot(before=storage_down_for(2))
+    server.queue(text_event("cadre1", "/trogiup"))
+    help_text = await bot.reply_to("cadre1", "/dangky", "the help once storage is back")
+    assert server.texts_to("cadre1") == [help_text]
+
+
+async def test_storage_outage_refuses_the_webhook_call(start_bot: StartBot, server):
+    port = free_port()
+    bot = await start_bot(before=storage_down_for(1), mode="webhook",
+                          webhook_url=f"http://127.0.0.1:{port}/zalo", webhook_host="127.0.0.1",
+                          webhook_port=port, webhook_secret=SECRET)
+    await eventually(lambda: server.webhook is not None, "setWebhook")
+    event = text_event("cadre1", "/trogiup")
+    assert await server.deliver(event) == 503  # not stored: Zalo must deliver it again
+    assert await server.deliver(event) == 200
+    help_text = await bot.reply_to("cadre1", "/dangky")
+    assert server.texts_to("cadre1") == [help_text]
+
+
+async def test_empty_polls_are_silent_and_immediate(start_bot: StartBot, server, caplog):
+    bot = await start_bot()
+    await eventually(lambda: server.empty_polls >= 3, "three empty long polls")
+    assert bot.zalo.backoff.failures == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_rate_limit_and_refused_chat(start_bot: StartBot, server):
+    bot = await start_bot()
+    channel = bot.zalo
+    server.fail(1, method="sendMessage", status=429, error_code=429, retry_after=7)
+    with pytest.raises(SendError) as err:
+        await channel.send(Outgoing(ChatRef("zalo", "u1"), "xin chào"))
+    assert err.value.retry_after == 7 and not err.value.permanent
+    server.forbidden_chats.add("u2")
+    with pytest.raises(SendError) as err:
+        await channel.send(Outgoing(ChatRef("zalo", "u2"), "xin chào"))
+    assert err.value.permanent
+    server.fail(1, method="sendMessage", status=503)
+    with pytest.raises(SendError) as err:
+        await channel.send(Outgoing(ChatRef("zalo", "u1"), "xin chào"))
+    assert not err.value.permanent and TOKEN not in str(err.value)
+
+
+async def test_files_and_copies_degrade_to_text(start_bot: StartBot, server):
+    bot = await start_bot()
+    sent = await bot.zalo.send(Outgoing(
+        ChatRef("zalo", "sep"), "Báo cáo tuần", file_path="/srv/hotline/out/bao-cao-tuan.xlsx",
+        copy_from=("cadre1", "abc"),
+    ))
+    assert len(sent.message_ids) == 1
+    text = server.texts_to("sep")[0]
+    assert text.startswith("Báo cáo tuần") and "bao-cao-tuan.xlsx" in text and "/srv" not in text
+
+
+async def test_half_sent_long_message_is_not_repeated(start_bot: StartBot, server):
+    bot = await start_bot()
+    text = "\n".join(f"dòng {i} " + "x" * 80 for i in range(60))  # three parts
+    message = Outgoing(ChatRef("zalo", "u1"), text, choices=(Choice("Xem", "/phieu 1"),))
+    server.fail(1, method="sendMessage", status=500, skip=1)  # the second part fails
+    with pytest.raises(SendError):
+        await bot.zalo.send(message)
+    assert len(server.sent) == 1
+    sent = await bot.zalo.send(message)  # the outbox's retry sends only what is missing
+    assert len(sent.message_ids) == len(server.sent) >= 3
+    assert [s.message_id for s in server.sent] == list(sent.message_ids)
+    assert "\n".join(s.text for s in server.sent).endswith("(Gõ số để chọn.)")
+
+
+async def test_split_text_keeps_lines_and_limits():
+    text = "a" * 1500 + "\n" + "b" * 1500 + "\n" + "word " * 900
+    parts = split_text(text)
+    assert all(0 < len(p) <= 2000 for p in parts)
+    assert parts[0] == "a" * 1500 and parts[1] == "b" * 1500
+    assert "".join(parts[2:]).replace(" ", "") == "word" * 900
+    assert split_text("ngắn") == ["ngắn"]
+
+
+async def test_webhook_mode_lifecycle(start_bot: StartBot, server):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/zalo"
+    bot = await start_bot(mode="webhook", webhook_url=url, webhook_host="127.0.0.1",
+                          webhook_port=port, webhook_secret=SECRET)
+    await eventually(lambda: server.webhook and server.webhook["url"] == url, "setWebhook")
+    assert server.webhook["secret_token"] == SECRET
+    assert bot.zalo.webhook_port == port
+
+    assert await server.deliver(text_event("cadre1", REGISTER)) == 200
+    await bot.reply_to("cadre1", "Đăng ký xong")
+    assert await server.deliver(text_event("cadre1", LAND_QUESTION)) == 200
+    await bot.reply_to("cadre1", "Đã nhận câu hỏi")
+    await bot.reply_to("staff2", "#1")
+    assert "getUpdates" not in server.calls  # never both at once
+
+    assert (await bot.zalo.webhook("info")).startswith(f"zalo: webhook {url}, updated ")
+    assert "deleted" in await bot.zalo.webhook("delete")
+    assert server.webhook is None
+    assert "no webhook" in await bot.zalo.webhook("info")
+    assert url in await bot.zalo.webhook("set")
+    assert server.webhook["url"] == url
+    with pytest.raises(ValueError):
+        await bot.zalo.webhook("replace")
+    await bot.app.stop()
+
+    # back to polling: the webhook is removed first, then updates are polled
+    polling = await start_bot()
+    await eventually(lambda: server.webhook is None, "deleteWebhook at polling start")
+    server.queue(text_event("cadre1", "/cuatoi"))
+    await polling.reply_to("cadre1", "#1", "the ticket list over polling")
+
+
+async def test_wrong_webhook_secret_is_refused(start_bot: StartBot, server):
+    port = free_port()
+    bot = await start_bot(mode="webhook", webhook_url=f"http://127.0.0.1:{port}/zalo",
+                          webhook_host="127.0.0.1", webhook_port=port, webhook_secret=SECRET)
+    await eventually(lambda: server.webhook is not None, "setWebhook")
+    assert await server.deliver(text_event("cadre1", REGISTER), secret="wrong-secret-123") == 403
+    assert await server.deliver(text_event("cadre1", REGISTER), secret=None) == 403
+    assert await server.deliver(text_event("cadre1", REGISTER), secret=SECRET[:-1]) == 403
+    assert await server.deliver({}, body=b"{" + b" " * 100_000 + b"}") == 413
+    assert await server.deliver({}, body=b"not json") == 400
+    await bot.app.sender.drain()
+    assert server.sent == [] and await bot.count(OutboxMessage) == 0
+    # the right secret is accepted
+    assert await server.deliver(text_event("cadre1", REGISTER)) == 200
+    await bot.reply_to("cadre1", "Đăng ký xong")
+
+
+async def test_webhook_mode_needs_a_secret(tmp_path, server):
+    cfg = make_config(tmp_path, server, mode="webhook", webhook_url="http://127.0.0.1:1/zalo",
+                      webhook_secret="short")
+    channel = ZaloChannel(cfg.zalo)
+
+    async def on_inbound(msg: Inbound) -> None:
+        pass
+
+    with pytest.raises(ValueError, match="webhook_secret"):
+        await channel.start(on_inbound)
+    await channel.stop()
+
+
+async def test_invalid_token_stops_polling_once(tmp_path, server, caplog):
+    cfg = make_config(tmp_path, server)
+    cfg.zalo.token = SecretStr("999:wrong-token-value")
+    channel = ZaloChannel(cfg.zalo)
+    seen: list[Inbound] = []
+
+    async def on_inbound(msg: Inbound) -> None:
+        seen.append(msg)
+
+    await channel.start(on_inbound)
+    await eventually(lambda: channel.stopped_reason, "the loop to stop")
+    await channel.stop()
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "token was rejected" in errors[0].getMessage()
+    assert "wrong-token-value" not in caplog.text
+    assert server.calls == []  # the fake refused before any method ran
+
+
+async def test_client_errors_are_distinct_and_tokenless(server):
+    api = ZaloApi(SecretStr(TOKEN), server.base_url)
+    try:
+        me = await api.get_me()
+        assert me.account_name == "bot.FakeHotline"
+        assert await api.get_updates(timeout=0) is None  # the empty poll is not an error
+        server.fail(1, error_code=400, status=400, description="Bad Request: chat not found")
+        with pytest.raises(ZaloApiError) as api_err:
+            await api.send_message("nobody", "xin chào")
+        assert api_err.value.code == 400 and "chat not found" in str(api_err.value)
+        server.fail(1, status=500)
+        with pytest.raises(ZaloHttpError) as http_err:
+            await api.get_me()
+        assert http_err.value.status == 500
+        for err in (api_err.value, http_err.value):
+            assert TOKEN not in str(err) and TOKEN not in repr(err)
+        assert TOKEN not in repr(api)
+        with pytest.raises(ValueError):
+            await api.send_message("u1", "x" * 2001)
+        photo = await api.send_photo("u1", "https://example.invalid/a.jpg", "ảnh")
+        assert server.sent[-1].method == "sendPhoto" and server.sent[-1].message_id == photo.message_id
+        await api.send_chat_action("u1")
+        assert server.calls[-1] == "sendChatAction"
+        with pytest.raises(ValueError):
+            await api.set_webhook("https://example.invalid/zalo", "short")
+    finally:
+        await api.close()
+    down = ZaloApi(SecretStr(TOKEN), "http://127.0.0.1:9")
+    try:
+        with pytest.raises(ZaloHttpError) as err:
+            await down.get_me()
+        assert TOKEN not in str(err.value)
+    finally:
+        await down.close()
+
+
+async def test_cli_manages_the_zalo_webhook(tmp_path, server, capsys):
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'''[zalo]
+token = "{server.token}"
+api_base = "{server.base_url}"
+webhook_url = "https://hotline.example.invalid/zalo"
+webhook_secret = "{SECRET}"
+[[areas]]
+code = "khac"
+name = "Khác"
+''',
+        encoding="utf-8",
+    )
+
+    async def hotline(*args: str) -> tuple[int, str]:
+        code = await asyncio.to_thread(main, [*args, "--config", str(config)])
+        out, err = capsys.readouterr()
+        assert TOKEN not in out + err
+        return code, out + err
+
+    assert await hotline("webhook", "set", "--channel", "zalo") == (
+        0, "zalo: webhook set to https://hotline.example.invalid/zalo\n")
+    assert server.webhook["secret_token"] == SECRET
+    code, out = await hotline("webhook", "info", "--channel", "zalo")
+    assert code == 0 and "https://hotline.example.invalid/zalo" in out
+    assert (await hotline("webhook", "delete", "--channel", "zalo"))[0] == 0
+    assert server.webhook is None
+    server.fail(1, status=500)
+    code, out = await hotline("webhook", "info", "--channel", "zalo")
+    assert code == 1 and "getWebhookInfo" in out and "HTTP 500" in out
+    code, out = await hotline("webhook", "info", "--channel", "telegram")
+    assert code == 2 and "no token" in out
