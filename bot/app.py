@@ -13,6 +13,7 @@ from bot.channels.base import Channel
 from bot.channels.console import ConsoleChannel
 from bot.config import Config
 from bot.ratelimit import TELEGRAM
+from bot.report_worker import ReportWorker
 from bot.scheduler import build_scheduler
 from bot.sender import OutboxSender
 from handlers.core import Hotline
@@ -61,8 +62,9 @@ class App:
         )
         self.deadlines: Deadlines = cfg.schedule.deadlines()
         self.hotline = Hotline(
-            self.db, self.settings, self.clock, self.deadlines, on_outbox=self.sender.wake
+            self.db, self.settings, self.clock, self.deadlines, on_outbox=self._after_message
         )
+        self.reports = ReportWorker(self.hotline, on_done=self.sender.wake)
         self.scheduler = build_scheduler(self)
         for channel in platform_channels(cfg):
             self.channels[channel.name] = channel
@@ -73,12 +75,17 @@ class App:
             self.channels[self.console.name] = self.console
         self._stopping = asyncio.Event()
 
+    def _after_message(self) -> None:
+        self.sender.wake()
+        self.reports.wake()
+
     async def start(self) -> None:
         await self.db.create_all()
         async with self.db.session() as session:
             await seed_communes(session)
         await self.hotline.load_bindings()
         self.sender.start()
+        self.reports.start()
         self.scheduler.start()
         for channel in self.channels.values():
             await channel.start(self.hotline.handle)
@@ -90,6 +97,7 @@ class App:
         for channel in self.channels.values():
             with contextlib.suppress(Exception):
                 await channel.stop()
+        await self.reports.stop()
         await self.sender.stop()
         await self.db.close()
 
@@ -115,6 +123,8 @@ class App:
             _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             for task in pending:
                 task.cancel()
+            if not self._stopping.is_set():  # piped console input ended: finish its reports
+                await self.reports.drain()
             await self.sender.drain()
         finally:
             await self.stop()

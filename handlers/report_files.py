@@ -2,15 +2,16 @@
 
 The workbook is written with `Workbook(write_only=True)`: ticket rows stream from the
 database in batches straight into the sheet's temporary file, so memory stays flat however
-long the period. The chart is drawn with matplotlib's Agg canvas (no pyplot global state)
-in a worker thread, so the event loop keeps serving other messages meanwhile.
+long the period. The chart is drawn with matplotlib's Agg canvas (no pyplot global state).
+Both run in a report job's worker thread (handlers/report_jobs.py), off the bot's event loop.
 """
 
 from __future__ import annotations
 
 import time as systime
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -20,11 +21,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import reports
+from handlers.errors import HotlineError
 from handlers.format import STATUS_TEXT
 from handlers.reports import Counts, GroupRow, Period, Summary, WeeklySeries, percentile
 from handlers.settings import Deadlines, HotlineSettings
 from storage.models import Ticket, TicketStatus, User
 
+# A bigger period is refused in chat (a huge file, minutes of work): `hotline report` makes it.
+CHAT_EXPORT_LIMIT = 200_000
 KEEP_DAYS = 7  # generated files older than this are removed when a new one is made
 # Twelve columns: openpyxl costs ~10 µs a cell (more for a date), and a month can hold 40,000
 # tickets. The moments of the first answer and the deadline are left out on purpose: the
@@ -213,23 +217,54 @@ async def write_workbook(
     return ExportResult(path, rows, summary)
 
 
-async def export_file(
-    url: str, settings: HotlineSettings, deadlines: Deadlines, now: datetime, period: Period, path: Path
-) -> ExportResult:
-    """The workbook from outside the bot (`hotline report`), on its own engine.
-
-    The bot's engine begins every transaction with BEGIN IMMEDIATE on SQLite; a plain engine
-    only reads, so a long export from the command line never holds the bot's write lock
-    (in WAL mode readers and the writer do not block each other).
-    """
-    from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+@asynccontextmanager
+async def _reading(url: str) -> AsyncIterator[AsyncSession]:
+    """A session on an engine of its own. The bot's engine begins every transaction with
+    BEGIN IMMEDIATE on SQLite; a plain engine only reads, so a long report never holds the
+    bot's write lock (in WAL mode readers and the writer do not block each other)."""
+    from sqlalchemy.ext.asyncio import create_async_engine
 
     engine = create_async_engine(url)
     try:
         async with AsyncSession(engine) as session:
-            return await write_workbook(session, settings, deadlines, now, period, path)
+            yield session
     finally:
         await engine.dispose()
+
+
+async def export_file(
+    url: str, settings: HotlineSettings, deadlines: Deadlines, now: datetime, period: Period, path: Path
+) -> ExportResult:
+    """The workbook from outside the bot's transactions (`hotline report`, report jobs)."""
+    async with _reading(url) as session:
+        return await write_workbook(session, settings, deadlines, now, period, path)
+
+
+async def make_export(
+    url: str, settings: HotlineSettings, deadlines: Deadlines, now: datetime, period: Period
+) -> tuple[str, tuple[str, str]]:
+    """/xuat's answer: caption and (path, "document"); HotlineError when too large for a chat."""
+    async with _reading(url) as session:
+        size = (await reports.grouped_counts(session, now, reports.in_period(period))).get(())
+    if size is not None and size.received > CHAT_EXPORT_LIMIT:
+        raise HotlineError(
+            f"Kỳ {period.label} có {size.received} phiếu, quá nhiều để gửi qua tin nhắn. Xin chọn kỳ "
+            "ngắn hơn, hoặc trên máy chủ chạy: hotline report --period … --out baocao.xlsx"
+        )
+    path = output_path(settings.reports_folder, "baocao", period, now, settings.timezone, ".xlsx")
+    result = await export_file(url, settings, deadlines, now, period, path)
+    return export_caption(result), (str(path), "document")
+
+
+async def make_chart(
+    url: str, settings: HotlineSettings, deadlines: Deadlines, now: datetime, period: Period
+) -> tuple[str, tuple[str, str]]:
+    """/bieudo's answer: caption and (path, "photo")."""
+    async with _reading(url) as session:
+        series = await reports.weekly(session, settings, now, period)
+    path = output_path(settings.reports_folder, "bieudo", period, now, settings.timezone, ".png")
+    render_chart(series, settings, period, path)
+    return chart_caption(series, period), (str(path), "photo")
 
 
 def _write_overview(  # type: ignore[no-untyped-def]
@@ -368,6 +403,6 @@ def chart_caption(series: WeeklySeries, period: Period) -> str:
 
 
 __all__ = [
-    "ExportResult", "chart_caption", "export_caption", "export_file", "output_path", "render_chart",
-    "write_workbook",
+    "ExportResult", "chart_caption", "export_caption", "export_file", "make_chart", "make_export",
+    "output_path", "render_chart", "write_workbook",
 ]

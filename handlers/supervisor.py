@@ -6,20 +6,15 @@ this module parses arguments, checks the role and words the replies.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 
 from handlers import format as fmt
-from handlers import report_files, reports
+from handlers import report_jobs, reports
 from handlers.communes import resolve_commune
 from handlers.context import Ctx
 from handlers.errors import HotlineError, NotAllowed, UsageError
 from handlers.messages import Choice, Identity
 from storage.models import Ban, TicketStatus
-
-# Above this many tickets the chat export is refused (SQLite holds its write lock for the
-# whole handler transaction): `hotline report` on the server makes such a workbook.
-CHAT_EXPORT_LIMIT = 200_000
 
 
 def _require(ctx: Ctx) -> None:
@@ -117,32 +112,13 @@ async def overdue(ctx: Ctx, args: str) -> None:
 async def export(ctx: Ctx, args: str) -> None:
     """/xuat [kỳ] — the Excel workbook of the period, sent as a document (default: this month)."""
     _require(ctx)
-    period = _period(ctx, args, "thang", "/xuat [kỳ]")
-    size = (await reports.grouped_counts(ctx.session, ctx.now, reports.in_period(period))).get(())
-    if size is not None and size.received > CHAT_EXPORT_LIMIT:
-        raise HotlineError(
-            f"Kỳ {period.label} có {size.received} phiếu, quá nhiều để gửi qua tin nhắn. Xin chọn kỳ "
-            "ngắn hơn, hoặc trên máy chủ chạy: hotline report --period … --out baocao.xlsx"
-        )
-    path = report_files.output_path(
-        ctx.settings.reports_folder, "baocao", period, ctx.now, ctx.settings.timezone, ".xlsx"
-    )
-    result = await report_files.write_workbook(
-        ctx.session, ctx.settings, ctx.deadlines, ctx.now, period, path
-    )
-    await ctx.reply(report_files.export_caption(result), file=(str(path), "document"))
+    await report_jobs.request(ctx, "xuat", _period(ctx, args, "thang", "/xuat [kỳ]"))
 
 
 async def chart(ctx: Ctx, args: str) -> None:
     """/bieudo [kỳ] — questions per week by area and the on-time share, as a PNG (default: this year)."""
     _require(ctx)
-    period = _period(ctx, args, "nam", "/bieudo [kỳ]")
-    series = await reports.weekly(ctx.session, ctx.settings, ctx.now, period)
-    path = report_files.output_path(
-        ctx.settings.reports_folder, "bieudo", period, ctx.now, ctx.settings.timezone, ".png"
-    )
-    await asyncio.to_thread(report_files.render_chart, series, ctx.settings, period, path)
-    await ctx.reply(report_files.chart_caption(series, period), file=(str(path), "photo"))
+    await report_jobs.request(ctx, "bieudo", _period(ctx, args, "nam", "/bieudo [kỳ]"))
 
 
 async def ban(ctx: Ctx, args: str) -> None:

@@ -239,3 +239,27 @@ class HandbookUse(SQLModel, table=True):
     outcome: str = "shown"  # shown | resolved | asked
     ticket_id: int | None = None
     at: datetime | None = _ts(nullable=False, index=True)
+
+
+class ReportJob(SQLModel, table=True):
+    """A report file a supervisor asked for (/xuat, /bieudo), made off the request's
+    transaction; kept here so a restart finishes what a crash interrupted."""
+
+    __table_args__ = (Index("ix_reportjob_status", "status", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # "xuat" (Excel workbook) | "bieudo" (PNG chart)
+    channel: str
+    chat_id: str
+    chat_kind: str = "private"
+    thread_id: str | None = None
+    requester: str  # "channel:id"
+    period_start: datetime | None = _ts(nullable=False)
+    period_end: datetime | None = _ts(nullable=False)
+    period_label: str
+    period_slug: str
+    areas: str | None = None  # space-separated area codes of a supervisor limited to some
+    status: str = "pending"  # pending | done | failed
+    attempts: int = 0
+    requested_at: datetime | None = _ts(nullable=False)
+    finished_at: datetime | None = _ts()

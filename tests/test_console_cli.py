@@ -40,3 +40,10 @@ def test_state_survives_a_restart(tmp_path):
     code = next(line.split(": ")[1] for line in first.stdout.splitlines() if "Mã mời cho" in line)
     second = run_console(tmp_path, ":as lanhdao\n/tongket\n")
     assert "Tổng kết hôm nay" in second.stdout and code
+
+
+def test_piped_export_arrives_before_exit(tmp_path):
+    result = run_console(tmp_path, ":as lanhdao\n/xuat\n/bieudo\n")
+    assert result.returncode == 0, result.stderr
+    assert "⏳ Đang lập báo cáo Excel tháng" in result.stdout
+    assert "📄 Báo cáo tháng" in result.stdout and "📈 Câu hỏi theo tuần" in result.stdout

@@ -236,7 +236,9 @@ async def test_overdue_lists_group_and_working_hours_late_oldest_first(wx):
 
 
 async def test_export_workbook_reads_back(wx, tmp_path):
-    out = await wx.say("sep", f"/xuat {RANGE}")
+    ack = texts_to(await wx.say("sep", f"/xuat {RANGE}"), "sep")
+    assert ack == ["⏳ Đang lập báo cáo Excel từ 23/11/2026–02/12/2026; tệp sẽ được gửi vào đây khi xong."]
+    out = await wx.reports()
     [(_, msg)] = out
     assert msg.file_kind == "document" and msg.file_path.endswith(".xlsx")
     assert msg.file_path.startswith(str(tmp_path / "exports"))
@@ -284,15 +286,16 @@ def _png_size(path: str) -> tuple[int, int]:
 
 
 async def test_chart_is_a_sensible_png(wx):
-    out = await wx.say("sep", f"/bieudo {RANGE}")
+    assert texts_to(await wx.say("sep", f"/bieudo {RANGE}"), "sep")[0].startswith("⏳ Đang lập biểu đồ")
+    out = await wx.reports()
     [(_, msg)] = out
     assert msg.file_kind == "photo"
     assert msg.text.startswith("📈 Câu hỏi theo tuần và lĩnh vực — từ 23/11/2026–02/12/2026: 6 câu hỏi")
     assert "6 câu hỏi trong 2 tuần" in msg.text
     assert "trả lời đúng hạn 40% (2/5)" in msg.text
     assert _png_size(msg.file_path) == (1100, 600)
-    out = await wx.say("sep", "/bieudo")  # default: this year, 49 weeks so far
-    [(_, msg)] = out
+    await wx.say("sep", "/bieudo")  # default: this year, 49 weeks so far
+    [(_, msg)] = await wx.reports()
     width, height = _png_size(msg.file_path)
     assert 800 <= width <= 2000 and 400 <= height <= 1200
 

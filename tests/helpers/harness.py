@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.sender import OutboxSender
-from handlers import followups
+from handlers import followups, report_jobs
 from handlers.context import Outbound
 from handlers.core import Hotline
 from handlers.messages import Attachment, ChatRef, Identity, Inbound, Outgoing, Sent
@@ -126,6 +126,14 @@ class Harness:
         async with self.db.session() as session:
             out = Outbound(session, self.hotline.settings, self.clock.now(), self.hotline.deadlines)
             await followups.tick(out)
+        await self.sender.deliver_due()
+        return self.channel.sent[before:]
+
+    async def reports(self) -> list[tuple[str, Outgoing]]:
+        """Run the waiting report jobs (/xuat, /bieudo), as the app's worker does."""
+        before = len(self.channel.sent)
+        h = self.hotline
+        await report_jobs.run_pending(h.db, h.settings, h.deadlines, h.clock)
         await self.sender.deliver_due()
         return self.channel.sent[before:]
 

@@ -1,0 +1,57 @@
+"""Runs the report jobs (/xuat, /bieudo) in the background, one at a time.
+
+Woken after every handled message (a job may have been recorded), and every POLL seconds
+anyway, so a job left by a crash is taken up soon after start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from handlers import report_jobs
+from handlers.core import Hotline
+
+log = logging.getLogger(__name__)
+
+POLL = 60.0
+
+
+class ReportWorker:
+    def __init__(self, hotline: Hotline, on_done: Callable[[], None]):
+        self.hotline = hotline  # its settings change when a group binds itself with /nhom
+        self.on_done = on_done  # a file is queued in the outbox: wake the sender
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()  # one runner at a time: the loop, or drain()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="report-worker")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def drain(self) -> None:
+        """Make every waiting report now (the console's input ended: finish before exiting)."""
+        async with self._lock:
+            h = self.hotline
+            if await report_jobs.run_pending(h.db, h.settings, h.deadlines, h.clock):
+                self.on_done()
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.drain()
+            except Exception:  # the database away, say: try again at the next wake
+                log.exception("report jobs failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=POLL)
