@@ -2,7 +2,8 @@
 
 Each command runs in its own process, through the same path as a chat message (Hotline.handle:
 the transaction, the handler, the reply written to the outbox; for /xuat and /bieudo also the
-report job that makes the file, as the bot's report worker runs it), --repeat times; the script
+report job that makes the file in the report process, as the bot's report worker does; the
+first run starts that process), --repeat times; the script
 prints the median, the fastest and slowest run, and the process's peak RSS (ru_maxrss) next to
 its RSS before the first run, so the memory a report itself needs shows.
 
@@ -90,6 +91,7 @@ async def one(args: argparse.Namespace) -> dict:
     import matplotlib.figure  # noqa: F401
     import openpyxl  # noqa: F401
 
+    pool = report_jobs.new_pool()  # kept between runs, as the bot's report worker keeps it
     before = rss_mb()
     times = []
     for _ in range(args.repeat):
@@ -97,7 +99,7 @@ async def one(args: argparse.Namespace) -> dict:
                       update_key=uuid.uuid4().hex)
         began = time.perf_counter()
         await hotline.handle(msg)
-        await report_jobs.run_pending(db, settings, hotline.deadlines, hotline.clock)
+        await report_jobs.run_pending(db, settings, hotline.deadlines, hotline.clock, pool)
         times.append(time.perf_counter() - began)
     async with db.session() as session:
         q = select(OutboxMessage).where(OutboxMessage.chat_id == "lanhdao").order_by(OutboxMessage.id.desc())
@@ -106,6 +108,7 @@ async def one(args: argparse.Namespace) -> dict:
         await session.execute(OutboxMessage.__table__.delete().where(OutboxMessage.chat_id == "lanhdao"))
         await session.execute(ReportJob.__table__.delete())
     await db.close()
+    pool.shutdown()
     if last.text.startswith(("Xin lỗi", "Cách dùng", "⚠️")):
         raise SystemExit(f"{args.one} failed: {last.text}")
     return {

@@ -63,6 +63,7 @@ class LimitsConfig(_Section):
 
 class ReportsConfig(_Section):
     folder: str = Field(default="data/exports", min_length=1)  # generated workbooks and charts
+    chat_export_limit: int = Field(default=200_000, ge=1)  # bigger /xuat periods are refused
 
 
 class RolesConfig(_Section):
@@ -225,6 +226,7 @@ class Config(_Section):
             flood_per_minute=self.limits.flood_per_minute,
             commune_shared=self.registration.commune_shared,
             reports_folder=self.reports.folder,
+            chat_export_limit=self.reports.chat_export_limit,
         )
 
 

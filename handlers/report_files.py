@@ -27,8 +27,6 @@ from handlers.reports import Counts, GroupRow, Period, Summary, WeeklySeries, pe
 from handlers.settings import Deadlines, HotlineSettings
 from storage.models import Ticket, TicketStatus, User
 
-# A bigger period is refused in chat (a huge file, minutes of work): `hotline report` makes it.
-CHAT_EXPORT_LIMIT = 200_000
 KEEP_DAYS = 7  # generated files older than this are removed when a new one is made
 # Twelve columns: openpyxl costs ~10 µs a cell (more for a date), and a month can hold 40,000
 # tickets. The moments of the first answer and the deadline are left out on purpose: the
@@ -246,7 +244,7 @@ async def make_export(
     """/xuat's answer: caption and (path, "document"); HotlineError when too large for a chat."""
     async with _reading(url) as session:
         size = (await reports.grouped_counts(session, now, reports.in_period(period))).get(())
-    if size is not None and size.received > CHAT_EXPORT_LIMIT:
+    if size is not None and size.received > settings.chat_export_limit:
         raise HotlineError(
             f"Kỳ {period.label} có {size.received} phiếu, quá nhiều để gửi qua tin nhắn. Xin chọn kỳ "
             "ngắn hơn, hoặc trên máy chủ chạy: hotline report --period … --out baocao.xlsx"

@@ -1,9 +1,13 @@
 """Report files (/xuat, /bieudo) made after the request's transaction, not inside it.
 
 The command only records a ReportJob and says the file is coming. `run_pending` (the app's
-report worker, or a test) then makes the file in a worker thread, on its own read-only engine:
+report worker, or a test) then makes the file in a child process, on its own read-only engine:
 neither the SQLite write lock nor the event loop waits for openpyxl or matplotlib, so other
-cadres and groups are served meanwhile. The file goes out through the outbox like any message.
+cadres and groups are served meanwhile. A process, not a thread: in a thread the export's
+pure-Python row loop held the GIL and a 30 ms handler took up to a second (bench/README.md).
+The app keeps one such process warm between jobs (bot/report_worker.py); if it dies (out of
+memory, killed) the job counts as cut off and is tried again. The file goes out through the
+outbox like any message.
 A job cut off by a crash is taken up again at the next start; one that was cut off
 MAX_ATTEMPTS times, or fails, ends with an apology to the supervisor instead of silence.
 """
@@ -12,6 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -47,12 +55,29 @@ async def request(ctx: Ctx, kind: str, period: Period) -> None:
     await ctx.reply(f"⏳ Đang lập {WHAT[kind]} {period.label}; tệp sẽ được gửi vào đây khi xong.")
 
 
-async def run_pending(db: Database, settings: HotlineSettings, deadlines: Deadlines, clock: Clock) -> int:
-    """Make every waiting report, oldest first, one at a time; returns how many were handled."""
+def new_pool() -> ProcessPoolExecutor:
+    # spawn, not fork: the bot's process has an event loop and threads running
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+
+
+async def run_pending(
+    db: Database, settings: HotlineSettings, deadlines: Deadlines, clock: Clock,
+    pool: ProcessPoolExecutor | None = None,
+) -> int:
+    """Make every waiting report, oldest first, one at a time; returns how many were handled.
+
+    Without a pool, one is made for this call. BrokenProcessPool escapes (the child died): the
+    job stays pending, its attempt counted, for the caller to retry with a new pool."""
+    own = pool is None
+    pool = pool or new_pool()
     handled = 0
-    while (job := await _claim(db, settings, deadlines, clock)) is not None:
-        await _run(job, db, settings, deadlines, clock)
-        handled += 1
+    try:
+        while (job := await _claim(db, settings, deadlines, clock)) is not None:
+            await _run(job, pool, db, settings, deadlines, clock)
+            handled += 1
+    finally:
+        if own:
+            pool.shutdown(wait=False)
     return handled
 
 
@@ -76,22 +101,24 @@ async def _claim(
 
 
 async def _run(
-    job: ReportJob, db: Database, settings: HotlineSettings, deadlines: Deadlines, clock: Clock
+    job: ReportJob, pool: ProcessPoolExecutor,
+    db: Database, settings: HotlineSettings, deadlines: Deadlines, clock: Clock,
 ) -> None:
     period = Period(
         job.period_start, job.period_end, job.period_label, job.period_slug,  # type: ignore[arg-type]
         None if job.areas is None else frozenset(job.areas.split()),
     )
-    make = report_files.make_export if job.kind == "xuat" else report_files.make_chart
     file: tuple[str, str] | None = None
     status = "done"
     try:
-        # asyncio.run in a thread: the file is made on its own loop and engine, off ours
-        text, file = await asyncio.to_thread(
-            asyncio.run, make(db.url, settings, deadlines, clock.now(), period)
+        text, file = await asyncio.get_running_loop().run_in_executor(
+            pool, make_file, job.kind, db.url, settings, deadlines, clock.now(), period
         )
     except HotlineError as err:  # e.g. a period too large to send through a chat
         text = err.text
+    except BrokenProcessPool:
+        log.error("report job %s (%s): the report process died", job.id, job.kind)
+        raise
     except Exception:
         log.exception("report job %s (%s) failed", job.id, job.kind)
         text, status = _failed(job), "failed"
@@ -107,6 +134,14 @@ async def _finish(
     job.status = status
     job.finished_at = out.now
     await out.send(ChatRef(job.channel, job.chat_id, job.chat_kind, job.thread_id), text, file=file)  # type: ignore[arg-type]
+
+
+def make_file(
+    kind: str, url: str, settings: HotlineSettings, deadlines: Deadlines, now: datetime, period: Period
+) -> tuple[str, tuple[str, str]]:
+    """In the child process: the caption and (path, document|photo) of one report."""
+    make = report_files.make_export if kind == "xuat" else report_files.make_chart
+    return asyncio.run(make(url, settings, deadlines, now, period))
 
 
 def _failed(job: ReportJob) -> str:

@@ -78,6 +78,8 @@ class HotlineSettings:
     commune_shared: bool = False  # cadres of one commune see and act on each other's tickets
     flood_per_minute: int = 20  # messages a person may send in a minute; 0 turns it off
     reports_folder: str = "data/exports"  # where /xuat and /bieudo write their files
+    # /xuat refuses a period with more tickets (a huge file for a chat): `hotline report` makes it
+    chat_export_limit: int = 200_000
 
     def area(self, code: str) -> AreaSpec | None:
         return next((a for a in self.areas if a.code == code), None)

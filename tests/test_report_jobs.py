@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
+import os
+import signal
+
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
-from handlers import report_files
+from bot.report_worker import ReportWorker
 from handlers.messages import Identity
 from storage.models import ReportJob
 from tests.helpers.harness import make_harness, texts_to
+from tests.helpers.waiting import eventually
 from tests.test_reports import RANGE, scenario
 
 
@@ -51,6 +57,25 @@ async def test_job_cut_off_by_a_crash_is_done_at_restart_then_given_up(db_url, t
     await hx.db.close()
 
 
+async def test_report_process_killed_midway_is_redone_in_a_new_one(db_url, tmp_path):
+    hx = await scenario(db_url, str(tmp_path / "exports"))
+    await hx.say("sep", f"/xuat {RANGE}")
+    before = {p.pid for p in multiprocessing.active_children()}
+    worker = ReportWorker(hx.hotline, on_done=lambda: None)
+    running = asyncio.create_task(worker.drain())
+    [pid] = await eventually(
+        lambda: [p.pid for p in multiprocessing.active_children() if p.pid not in before], "report process"
+    )
+    os.kill(pid, signal.SIGKILL)  # out of memory, say
+    await running
+    await hx.sender.deliver_due()
+    [job] = await jobs(hx)
+    assert (job.status, job.attempts) == ("done", 2)
+    assert [m.file_kind for _, m in hx.channel.sent[-1:] if m.file_path] == ["document"]
+    await worker.stop()
+    await hx.db.close()
+
+
 async def test_a_failing_report_gets_an_apology_and_the_bot_goes_on(db_url, tmp_path):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("x")
@@ -64,9 +89,8 @@ async def test_a_failing_report_gets_an_apology_and_the_bot_goes_on(db_url, tmp_
     await hx.db.close()
 
 
-async def test_too_large_a_period_is_refused_with_the_server_command(db_url, tmp_path, monkeypatch):
-    monkeypatch.setattr(report_files, "CHAT_EXPORT_LIMIT", 5)
-    hx = await scenario(db_url, str(tmp_path / "exports"))
+async def test_too_large_a_period_is_refused_with_the_server_command(db_url, tmp_path):
+    hx = await scenario(db_url, str(tmp_path / "exports"), chat_export_limit=5)
     await hx.say("sep", f"/xuat {RANGE}")
     [text] = texts_to(await hx.reports(), "sep")
     assert text.startswith("Kỳ từ 23/11/2026–02/12/2026 có 6 phiếu, quá nhiều để gửi qua tin nhắn.")

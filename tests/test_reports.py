@@ -30,7 +30,7 @@ def local(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=VN).astimezone(UTC)
 
 
-async def scenario(db_url: str, folder: str):  # type: ignore[no-untyped-def]
+async def scenario(db_url: str, folder: str, **overrides):  # type: ignore[no-untyped-def]
     """Six tickets over two working weeks (Asia/Ho_Chi_Minh, 07:00–11:30 and 13:30–17:00).
 
     #1 an, land, Mon 23/11 09:00, answered 10:30 → 1.5 h, on time; closed, rated 5
@@ -43,7 +43,9 @@ async def scenario(db_url: str, folder: str):  # type: ignore[no-untyped-def]
     Now: Wed 02/12/2026 10:00, after one follow-up tick (which escalates #4 and #5).
     """
     clock = FakeClock(local("2026-11-23 09:00"))
-    hx = await make_harness(db_url, clock=clock, deadlines=WorkCalendar(), reports_folder=folder)
+    hx = await make_harness(
+        db_url, clock=clock, deadlines=WorkCalendar(), reports_folder=folder, **overrides
+    )
     await hx.register("an")
     await hx.register("binh", "Xã Hưng Nguyên Nam")
     assert await hx.ask("an", "Xin hỏi hồ sơ cấp sổ đỏ lần đầu gồm những gì?") == 1

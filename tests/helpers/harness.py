@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +19,7 @@ from storage.communes import seed_communes
 from storage.db import Database
 
 CH = "mem"
+_report_pool: list[ProcessPoolExecutor] = []  # one warm report process for all tests, as in the app
 
 
 class FakeClock:
@@ -133,7 +135,9 @@ class Harness:
         """Run the waiting report jobs (/xuat, /bieudo), as the app's worker does."""
         before = len(self.channel.sent)
         h = self.hotline
-        await report_jobs.run_pending(h.db, h.settings, h.deadlines, h.clock)
+        if not _report_pool:
+            _report_pool.append(report_jobs.new_pool())
+        await report_jobs.run_pending(h.db, h.settings, h.deadlines, h.clock, _report_pool[0])
         await self.sender.deliver_due()
         return self.channel.sent[before:]
 
