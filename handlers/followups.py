@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 
 from handlers import format as fmt
 from handlers.cadre import ask_rating
 from handlers.context import Outbound
-from handlers.messages import Choice
+from handlers.messages import Choice, Identity
 from handlers.settings import GroupSpec
 from storage import repo
 from storage.models import DigestLog, Ticket, TicketStatus
@@ -182,17 +182,26 @@ async def daily_digest(out: Outbound, today: date) -> None:
         return
     start = datetime.combine(today - timedelta(days=1), time(0), tzinfo=tz)
     end = start + timedelta(days=1)
-    received = await _count(out, Ticket.created_at >= start, Ticket.created_at < end)
-    answered = await _count(out, Ticket.answered_at >= start, Ticket.answered_at < end)
-    closed = await _count(out, Ticket.closed_at >= start, Ticket.closed_at < end)
     overdue = await repo.overdue_tickets(out.session, out.now)
-    lines = [
-        f"📊 Số liệu ngày {start:%d/%m/%Y}: {received} câu hỏi mới, {answered} đã trả lời, "
-        f"{closed} đã đóng.",
-        f"Đang quá hạn: {len(overdue)} phiếu.",
-    ]
-    lines += [fmt.line(t, out.settings) for t in overdue[:20]]
-    await out.notify_supervisors("\n".join(lines))
+    # a supervisor limited to some areas gets the numbers of those areas only
+    views: dict[frozenset[str] | None, list[Identity]] = {}
+    for sup in sorted(out.settings.supervisors, key=str):
+        views.setdefault(out.settings.supervisor_areas.get(sup), []).append(sup)
+    for areas, supervisors in views.items():
+        scope = Ticket.area_code.in_(sorted(areas)) if areas is not None else true()
+        received = await _count(out, scope, Ticket.created_at >= start, Ticket.created_at < end)
+        answered = await _count(out, scope, Ticket.answered_at >= start, Ticket.answered_at < end)
+        closed = await _count(out, scope, Ticket.closed_at >= start, Ticket.closed_at < end)
+        late = [t for t in overdue if areas is None or t.area_code in areas]
+        lines = [
+            f"📊 Số liệu ngày {start:%d/%m/%Y}"
+            + (f" ({', '.join(fmt.area_name(out.settings, a) for a in sorted(areas))})" if areas else "")
+            + f": {received} câu hỏi mới, {answered} đã trả lời, {closed} đã đóng.",
+            f"Đang quá hạn: {len(late)} phiếu.",
+        ]
+        lines += [fmt.line(t, out.settings) for t in late[:20]]
+        for sup in supervisors:
+            await out.send_to(sup, "\n".join(lines))
 
 
 async def _count(out: Outbound, *conditions) -> int:  # type: ignore[no-untyped-def]

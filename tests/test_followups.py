@@ -152,3 +152,24 @@ async def test_escalations_reach_only_supervisors_of_the_area(db_url):
     assert len(to_land) == 1 and f"#{land}" in to_land[0] and f"#{money}" not in to_land[0]
     assert len(to_all) == 1 and f"#{land}" in to_all[0] and f"#{money}" in to_all[0]
     await hx.db.close()
+
+
+async def test_digest_of_a_limited_supervisor_counts_only_their_areas(db_url):
+    from handlers.messages import Identity
+
+    hx = await make_harness(
+        db_url,
+        supervisors=frozenset({Identity("mem", "sep"), Identity("mem", "land")}),
+        supervisor_areas={Identity("mem", "land"): frozenset({"dat_dai"})},
+    )
+    await hx.register("an")
+    land = await hx.ask("an", QUESTION)
+    money = await hx.ask("an", "Quyết toán ngân sách xã năm 2025 nộp khi nào?")
+    hx.clock.advance(days=1)
+    out = await hx.digest()
+    [to_land], [to_all] = texts_to(out, "land"), texts_to(out, "sep")
+    assert to_land.startswith("📊 Số liệu ngày 23/11/2026 (Đất đai): 1 câu hỏi mới, 0 đã trả lời")
+    assert "Đang quá hạn: 1 phiếu" in to_land and f"#{land}" in to_land and f"#{money}" not in to_land
+    assert to_all.startswith("📊 Số liệu ngày 23/11/2026: 2 câu hỏi mới")
+    assert "Đang quá hạn: 2 phiếu" in to_all
+    await hx.db.close()
