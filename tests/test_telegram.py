@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App
+from bot.channels.base import SendError
 from bot.config import Config
+from handlers.messages import ChatRef, Outgoing
 from storage.models import Ticket
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.helpers.waiting import eventually, free_port
@@ -144,6 +146,23 @@ async def test_429_is_honoured_without_loss_or_duplicate(polling_bot, server):
     assert server.failed == {429: 1}
     assert len([t for t in server.texts_to(LAND) if f"#{n}" in t]) == 1
     assert len([t for t in server.texts_to(CADRE) if f"số phiếu #{n}" in t]) == 1
+
+
+async def test_half_sent_file_and_long_text_is_not_repeated(polling_bot, server, tmp_path):
+    report = tmp_path / "baocao.xlsx"
+    report.write_bytes(b"PK\x03\x04 not really a workbook")
+    text = "\n".join(f"dòng {i} " + "x" * 80 for i in range(60))  # too long for a caption: 2 parts
+    message = Outgoing(ChatRef("telegram", str(BOSS)), text, file_path=str(report))
+    server.fail(1, method="sendMessage", status=429, description="Too Many Requests: retry after 1",
+                retry_after=1, skip=1)  # the second text part is refused
+    with pytest.raises(SendError) as refused:
+        await polling_bot.channels["telegram"].send(message)
+    assert refused.value.retry_after == 1
+    assert [s.method for s in server.to(BOSS)] == ["sendDocument", "sendMessage"]
+    sent = await polling_bot.channels["telegram"].send(message)  # the outbox's retry
+    assert [s.method for s in server.to(BOSS)] == ["sendDocument", "sendMessage", "sendMessage"]
+    assert [str(s.message_id) for s in server.to(BOSS)] == list(sent.message_ids)
+    assert "\n".join(s.text for s in server.to(BOSS)[1:]) == text
 
 
 async def test_nhom_only_for_admins(polling_bot, server):

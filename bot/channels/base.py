@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import hashlib
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from handlers.messages import Inbound, Outgoing, Sent
@@ -44,3 +46,34 @@ def numbered(message: Outgoing) -> str:
     lines += [f"{i}. {c.label}  ({c.command})" for i, c in enumerate(message.choices, start=1)]
     lines.append("(Gõ số để chọn.)")
     return "\n".join(lines)
+
+
+Step = Callable[[], Awaitable[str]]  # sends one part of a message, returns its platform id
+
+
+class PartSends:
+    """Sends a message that takes several platform calls (a copy, a file, long text in parts)
+    so that the outbox's retry after a transient error sends only the parts not yet out.
+
+    Progress is kept in memory, by chat and content: after a crash a retry may still repeat
+    parts, which the outbox's at-least-once promise allows.
+    """
+
+    def __init__(self, keep: int = 256):
+        self._keep = keep
+        self._done: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
+
+    async def send(self, chat_id: str, content: Sequence[str], steps: Sequence[Step]) -> Sent:
+        """Run the steps not yet done; each raises SendError when it fails."""
+        key = (chat_id, hashlib.sha256("\x00".join(content).encode()).hexdigest())
+        done = self._done.pop(key, [])
+        for step in steps[len(done):]:
+            try:
+                done.append(await step())
+            except SendError as err:
+                if done and not err.permanent:
+                    self._done[key] = done
+                    while len(self._done) > self._keep:
+                        self._done.popitem(last=False)
+                raise
+        return Sent(tuple(done))

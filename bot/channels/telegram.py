@@ -12,6 +12,8 @@ import contextlib
 import hmac
 import logging
 import random
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from aiogram import Bot, Dispatcher, F, Router
@@ -39,7 +41,7 @@ from aiogram.types import (
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.channels.base import OnInbound, SendError, numbered
+from bot.channels.base import OnInbound, PartSends, SendError, Step, numbered
 from bot.config import ChannelConfig
 from handlers.core import StorageUnavailable
 from handlers.messages import Attachment, ChatRef, Identity, Inbound, Outgoing, Sent
@@ -141,6 +143,7 @@ class TelegramChannel:
         self._task: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
+        self._parts = PartSends()
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -349,34 +352,39 @@ class TelegramChannel:
     # --- outbound ----------------------------------------------------------------------------
 
     async def send(self, message: Outgoing) -> Sent:
+        """A copied message, a file, text in parts: each a step, so that a retry after a
+        transient error (a 429 on the third part) sends only what did not go out."""
         chat_id = _chat_id(message.chat.chat_id)
         thread = int(message.chat.thread_id) if message.chat.thread_id else None
         keyboard = _keyboard(message)
         text = message.text if keyboard or not message.choices else numbered(message)
-        ids: list[str] = []
-        try:
-            if message.copy_from:
-                copied = await self.bot.copy_message(
-                    chat_id, _chat_id(message.copy_from[0]), int(message.copy_from[1]),
-                    message_thread_id=thread,
-                )
-                ids.append(str(copied.message_id))
-            if message.file_path:
-                file = FSInputFile(message.file_path)
-                caption = text[:CAPTION_LIMIT] if len(text) <= CAPTION_LIMIT else None
-                sender = self.bot.send_photo if message.file_kind == "photo" else self.bot.send_document
-                sent = await sender(chat_id, file, caption=caption, message_thread_id=thread,
-                                    reply_markup=keyboard if caption else None)
-                ids.append(str(sent.message_id))
-                if caption is not None:
-                    return Sent(tuple(ids))
+        steps: list[Step] = []
+        if message.copy_from:
+            source, source_id = _chat_id(message.copy_from[0]), int(message.copy_from[1])
+            steps.append(lambda: self.bot.copy_message(
+                chat_id, source, source_id, message_thread_id=thread))
+        caption = None
+        if message.file_path:
+            file = FSInputFile(message.file_path)
+            caption = text[:CAPTION_LIMIT] if len(text) <= CAPTION_LIMIT else None
+            upload = self.bot.send_photo if message.file_kind == "photo" else self.bot.send_document
+            steps.append(lambda: upload(chat_id, file, caption=caption, message_thread_id=thread,
+                                        reply_markup=keyboard if caption else None))
+        if caption is None:
             parts = split_text(text)
             for i, part in enumerate(parts):
-                sent = await self.bot.send_message(
-                    chat_id, part, message_thread_id=thread,
-                    reply_markup=keyboard if i == len(parts) - 1 else None,
-                )
-                ids.append(str(sent.message_id))
+                markup = keyboard if i == len(parts) - 1 else None
+                steps.append(partial(self.bot.send_message, chat_id, part,
+                                     message_thread_id=thread, reply_markup=markup))
+        content = (message.chat.key, text, message.file_path or "", *(message.copy_from or ()))
+        return await self._parts.send(str(chat_id), content, [_step(call) for call in steps])
+
+
+def _step(call: Callable[[], Awaitable[Any]]) -> Step:
+    """One Bot API call as a send step: its message id, or a SendError."""
+    async def step() -> str:
+        try:
+            return str((await call()).message_id)
         except (TimeoutError, TelegramAPIError, OSError) as err:
             raise _send_error(err) from None
-        return Sent(tuple(ids))
+    return step

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import hmac
 import logging
 import random
-from collections import OrderedDict
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import PurePath
 from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.channels.base import OnInbound, SendError, numbered
+from bot.channels.base import OnInbound, PartSends, SendError, numbered
 from bot.channels.zalo_api import (
     POLL_TIMEOUT,
     TEXT_LIMIT,
@@ -158,7 +157,7 @@ class ZaloChannel:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
-        self._partial: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
+        self._parts = PartSends()  # a long message half sent is not repeated from the start
 
     def __repr__(self) -> str:
         return f"ZaloChannel(mode={self.mode!r}, base={self.api.base!r})"
@@ -403,25 +402,13 @@ class ZaloChannel:
         parts = split_text(text)
         if not parts:
             return Sent(())
-        # A long message that failed halfway is resent by the outbox; skip the parts that
-        # already went out so nobody reads them twice.
-        key = (chat_id, hashlib.sha256("\x00".join(parts).encode()).hexdigest())
-        done = self._partial.pop(key, [])
-        for part in parts[len(done):]:
-            try:
-                sent = await self.api.send_message(chat_id, part)
-            except ZaloError as err:
-                error = self._send_error(err)
-                if done and not error.permanent:
-                    self._remember(key, done)
-                raise error from None
-            done.append(sent.message_id)
-        return Sent(tuple(done))
+        return await self._parts.send(chat_id, parts, [partial(self._send_part, chat_id, p) for p in parts])
 
-    def _remember(self, key: tuple[str, str], ids: list[str]) -> None:
-        self._partial[key] = ids
-        while len(self._partial) > 256:
-            self._partial.popitem(last=False)
+    async def _send_part(self, chat_id: str, text: str) -> str:
+        try:
+            return (await self.api.send_message(chat_id, text)).message_id
+        except ZaloError as err:
+            raise self._send_error(err) from None
 
     @staticmethod
     def _send_error(err: ZaloError) -> SendError:

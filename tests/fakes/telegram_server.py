@@ -41,6 +41,7 @@ class Failure:
     status: int
     description: str
     retry_after: int | None
+    skip: int = 0  # matching calls let through before this one fails
 
 
 def user(uid: int, name: str = "") -> dict[str, Any]:
@@ -86,9 +87,10 @@ class FakeTelegram:
     # --- what tests drive --------------------------------------------------------------------
 
     def fail(self, times: int = 1, *, method: str | None = None, status: int = 500,
-             description: str = "Internal Server Error", retry_after: int | None = None) -> None:
+             description: str = "Internal Server Error", retry_after: int | None = None,
+             skip: int = 0) -> None:
         for _ in range(times):
-            self.failures.append(Failure(method, status, description, retry_after))
+            self.failures.append(Failure(method, status, description, retry_after, skip))
 
     def message(
         self, uid: int, text: str = "", *, chat_id: int | None = None, chat_type: str = "private",
@@ -180,6 +182,9 @@ class FakeTelegram:
         self.calls.append(method)
         for i, failure in enumerate(self.failures):
             if failure.method in (None, method) and method not in ("getUpdates", "getMe"):
+                if failure.skip:
+                    failure.skip -= 1
+                    break
                 del self.failures[i]
                 self.failed[failure.status] = self.failed.get(failure.status, 0) + 1
                 extra = {"retry_after": failure.retry_after} if failure.retry_after else None
