@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func, select, true
 
 from handlers import format as fmt
+from handlers import reports
 from handlers.cadre import ask_rating
 from handlers.context import Outbound
 from handlers.messages import Choice, Identity
@@ -200,6 +201,8 @@ async def daily_digest(out: Outbound, today: date) -> None:
             f"Đang quá hạn: {len(late)} phiếu.",
         ]
         lines += [fmt.line(t, out.settings) for t in late[:20]]
+        total, failed = await reports.failed_deliveries(out.session, start, areas)
+        lines += reports.delivery_lines(total, failed, "từ hôm qua", tz)
         for sup in supervisors:
             await out.send_to(sup, "\n".join(lines))
 

@@ -37,7 +37,7 @@ from handlers.settings import Deadlines, HotlineSettings
 from handlers.textutil import fold
 from handlers.worktime import ClockHours, WorkCalendar
 from storage.communes import load_communes
-from storage.models import HandbookUse, Ticket, TicketStatus
+from storage.models import HandbookUse, OutboxMessage, Ticket, TicketStatus
 
 PERIOD_HELP = "homnay, homqua, tuan, thang, nam, YYYY-MM (ví dụ 2026-11) hoặc DD/MM/YYYY-DD/MM/YYYY"
 
@@ -471,6 +471,38 @@ async def overdue_tickets(
 async def count_overdue(session: AsyncSession, now: datetime, areas: frozenset[str] | None = None) -> int:
     q = select(func.count()).select_from(Ticket).where(is_overdue(now), in_areas(areas))
     return int((await session.execute(q)).scalar_one())
+
+
+async def failed_deliveries(
+    session: AsyncSession, since: datetime, areas: frozenset[str] | None = None, limit: int = 10
+) -> tuple[int, list[OutboxMessage]]:
+    """Messages the platforms refused for good since `since` (bot blocked, chat gone), newest
+    first, with how many there were; a supervisor limited to some areas sees their tickets'."""
+    where = and_(
+        OutboxMessage.status == "failed", OutboxMessage.created_at >= since,
+        Ticket.area_code.in_(sorted(areas)) if areas is not None else true(),
+    )
+    joined = select(OutboxMessage).join(Ticket, Ticket.id == OutboxMessage.ticket_id, isouter=True)
+    total = (await session.execute(
+        joined.with_only_columns(func.count()).where(where)
+    )).scalar_one()
+    rows = (await session.execute(
+        joined.where(where).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit)
+    )).scalars().all()
+    return int(total), list(rows)
+
+
+def delivery_lines(total: int, rows: Sequence[OutboxMessage], heading: str, tz: ZoneInfo) -> list[str]:
+    """"❗ N tin không gửi được …" and one line per message: ticket, recipient, reason, when."""
+    if not total:
+        return []
+    lines = [f"❗ {total} tin không gửi được {heading} — xin kiểm tra người nhận/nhóm còn hoạt động:"]
+    for m in rows:
+        ticket = f"#{m.ticket_id}" if m.ticket_id else "—"
+        moment = m.created_at.astimezone(tz) if m.created_at else None
+        at = f" ({moment:%H:%M %d/%m})" if moment else ""
+        lines.append(f"{ticket} → {m.channel}:{m.chat_id} — {(m.last_error or '')[:80]}{at}")
+    return lines
 
 
 async def summary(

@@ -7,6 +7,7 @@ this module parses arguments, checks the role and words the replies.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 from handlers import format as fmt
 from handlers import report_jobs, reports
@@ -14,7 +15,9 @@ from handlers.communes import resolve_commune
 from handlers.context import Ctx
 from handlers.errors import HotlineError, NotAllowed, UsageError
 from handlers.messages import Choice, Identity
-from storage.models import Ban, TicketStatus
+from storage.models import Ban, Ticket, TicketStatus
+
+FAILED_DAYS = 7  # /quahan also lists the messages the platforms refused in this many days
 
 
 def _require(ctx: Ctx) -> None:
@@ -88,11 +91,20 @@ async def overdue(ctx: Ctx, args: str) -> None:
     """/quahan — tickets past their deadline without an answer, oldest first, how late."""
     _require(ctx)
     tickets = await reports.overdue_tickets(ctx.session, ctx.now, areas=ctx.supervisor_areas)
-    if not tickets:
-        await ctx.reply("Không có phiếu nào quá hạn. 👍")
-        return
-    total = await reports.count_overdue(ctx.session, ctx.now, ctx.supervisor_areas)
+    total, failed = await reports.failed_deliveries(
+        ctx.session, ctx.now - timedelta(days=FAILED_DAYS), ctx.supervisor_areas
+    )
     tz = ctx.settings.timezone
+    undelivered = reports.delivery_lines(total, failed, f"trong {FAILED_DAYS} ngày qua", tz)
+    lines = ["Không có phiếu nào quá hạn. 👍"] if not tickets else await _overdue_lines(ctx, tickets)
+    if undelivered:
+        lines += ["", *undelivered]
+    await ctx.reply("\n".join(lines))
+
+
+async def _overdue_lines(ctx: Ctx, tickets: list[Ticket]) -> list[str]:
+    tz = ctx.settings.timezone
+    total = await reports.count_overdue(ctx.session, ctx.now, ctx.supervisor_areas)
     oldest = min(t.due_at for t in tickets if t.due_at).astimezone(tz).date()
     hours = reports.WorkingHours(ctx.deadlines, oldest, ctx.now.astimezone(tz).date())
     names = reports.commune_names()
@@ -106,7 +118,7 @@ async def overdue(ctx: Ctx, args: str) -> None:
             f" — {reports.group_name(ctx.settings, t.group_key)} — trễ {reports.late_text(late)}"
             f" — {state}, hạn {fmt.when(t.due_at, ctx.settings.timezone)}"
         )
-    await ctx.reply("\n".join(lines))
+    return lines
 
 
 async def export(ctx: Ctx, args: str) -> None:

@@ -54,6 +54,16 @@ async def test_permanent_failure_is_recorded_and_supervisors_told(hx):
         kinds = [e.kind for e in (await s.execute(select(TicketEvent))).scalars()]
         assert "delivery_failed" in kinds
 
+    # and it stays visible: in /quahan for a week, and in the next morning's digest
+    [overdue] = texts_to(await hx.say("sep", "/quahan"), "sep")
+    assert overdue.startswith("Không có phiếu nào quá hạn. 👍\n\n❗ 1 tin không gửi được trong 7 ngày qua")
+    assert "#1 → mem:g_dat — chat not found (09:00 23/11)" in overdue
+    hx.clock.advance(days=1)
+    [digest] = texts_to(await hx.digest(), "sep")
+    assert "❗ 1 tin không gửi được từ hôm qua" in digest and "#1 → mem:g_dat" in digest
+    hx.clock.advance(days=7)
+    assert "không gửi được" not in texts_to(await hx.say("sep", "/quahan"), "sep")[0]
+
 
 async def test_transient_errors_retry_with_backoff_and_keep_order(hx):
     await hx.register("an")

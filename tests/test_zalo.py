@@ -402,9 +402,9 @@ async def test_wrong_webhook_secret_is_refused(start_bot: StartBot, server):
     bot = await start_bot(mode="webhook", webhook_url=f"http://127.0.0.1:{port}/zalo",
                           webhook_host="127.0.0.1", webhook_port=port, webhook_secret=SECRET)
     await eventually(lambda: server.webhook is not None, "setWebhook")
-    assert await server.deliver(text_event("cadre1", REGISTER), secret="wrong-secret-123") == 403
-    assert await server.deliver(text_event("cadre1", REGISTER), secret=None) == 403
-    assert await server.deliver(text_event("cadre1", REGISTER), secret=SECRET[:-1]) == 403
+    assert await server.deliver(text_event("cadre1", REGISTER), secret="wrong-secret-123") == 401
+    assert await server.deliver(text_event("cadre1", REGISTER), secret=None) == 401
+    assert await server.deliver(text_event("cadre1", REGISTER), secret=SECRET[:-1]) == 401
     assert await server.deliver({}, body=b"{" + b" " * 100_000 + b"}") == 413
     assert await server.deliver({}, body=b"not json") == 400
     await bot.app.sender.drain()

@@ -337,7 +337,7 @@ class ZaloChannel:
         given = request.headers.get(SECRET_HEADER, "").encode()
         if not expected or not hmac.compare_digest(given, expected):
             log.warning("zalo: webhook call refused: missing or wrong secret token")
-            return web.json_response({"ok": False, "description": "forbidden"}, status=403)
+            return web.json_response({"ok": False, "description": "unauthorized"}, status=401)
         if request.content_length is not None and request.content_length > MAX_BODY:
             return web.json_response({"ok": False, "description": "too large"}, status=413)
         try:
