@@ -21,6 +21,11 @@ CHOOSE_AREA = "choose_area"
 async def active_cadre(ctx: Ctx) -> User:
     """The registered, approved cadre speaking; otherwise a Vietnamese explanation."""
     user = await ctx.user()
+    if user is None and ctx.is_supervisor:
+        raise HotlineError(
+            "Lãnh đạo không gửi câu hỏi qua đường dây này. Các lệnh của lãnh đạo: /tongket, "
+            "/quahan, /xephang, /xa, /xuat, /bieudo — gõ /trogiup để xem đầy đủ."
+        )
     if user is None:
         raise HotlineError(
             "Anh/chị chưa đăng ký nên câu hỏi chưa được gửi đi. Gõ /dangky để đăng ký "

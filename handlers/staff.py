@@ -48,7 +48,8 @@ async def answer(ctx: Ctx, args: str) -> None:
         f"/chua {number} <còn vướng mắc gì>.",
         [Choice("Đã giải quyết", f"/xong {number}"), Choice("Chưa", f"/chua {number}")],
     )
-    await _tell_team(ctx, ticket, f"✅ Đã gửi trả lời phiếu #{number} cho cán bộ ({_actor(ctx)}).")
+    who = ctx.msg.display_name or str(ctx.who)  # the group is where this is read: no need to name it
+    await _tell_team(ctx, ticket, f"✅ Đã gửi trả lời phiếu #{number} cho cán bộ — {who} trả lời.")
 
 
 async def _tell_team(ctx: Ctx, ticket: Ticket, text: str) -> None:

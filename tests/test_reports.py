@@ -391,3 +391,8 @@ async def test_supervisor_limited_to_areas_sees_only_those(db_url):
     everything = texts_to(await hx.say("sep", "/quahan"), "sep")[0]
     assert f"#{land}" in everything and f"#{money}" in everything
     await hx.db.close()
+
+
+async def test_a_supervisor_typing_a_question_is_pointed_to_their_commands(wx):
+    text = await reply(wx, "Cho tôi xem tình hình tuần này")
+    assert text.startswith("Lãnh đạo không gửi câu hỏi qua đường dây này.") and "/tongket" in text
