@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
+from handlers.messages import Identity
 from storage.models import Ticket, TicketStatus
 from tests.helpers.harness import FakeClock, make_harness, texts_to
 
@@ -135,9 +137,9 @@ async def test_daily_digest_lists_open_tickets_once(hx):
         assert len((await s.execute(select(Ticket))).all()) == 3
 
 
-async def test_escalations_reach_only_supervisors_of_the_area(db_url):
-    from handlers.messages import Identity
-
+@pytest.fixture
+async def limited(db_url):  # type: ignore[no-untyped-def]
+    """"land" oversees land only, "sep" everything; one land and one finance ticket."""
     hx = await make_harness(
         db_url,
         supervisors=frozenset({Identity("mem", "sep"), Identity("mem", "land")}),
@@ -146,25 +148,21 @@ async def test_escalations_reach_only_supervisors_of_the_area(db_url):
     await hx.register("an")
     land = await hx.ask("an", QUESTION)
     money = await hx.ask("an", "Quyết toán ngân sách xã năm 2025 nộp khi nào?")
+    yield hx, land, money
+    await hx.db.close()
+
+
+async def test_escalations_reach_only_supervisors_of_the_area(limited):
+    hx, land, money = limited
     hx.clock.advance(hours=12)
     out = await hx.tick()
     to_land, to_all = texts_to(out, "land"), texts_to(out, "sep")
     assert len(to_land) == 1 and f"#{land}" in to_land[0] and f"#{money}" not in to_land[0]
     assert len(to_all) == 1 and f"#{land}" in to_all[0] and f"#{money}" in to_all[0]
-    await hx.db.close()
 
 
-async def test_digest_of_a_limited_supervisor_counts_only_their_areas(db_url):
-    from handlers.messages import Identity
-
-    hx = await make_harness(
-        db_url,
-        supervisors=frozenset({Identity("mem", "sep"), Identity("mem", "land")}),
-        supervisor_areas={Identity("mem", "land"): frozenset({"dat_dai"})},
-    )
-    await hx.register("an")
-    land = await hx.ask("an", QUESTION)
-    money = await hx.ask("an", "Quyết toán ngân sách xã năm 2025 nộp khi nào?")
+async def test_digest_of_a_limited_supervisor_counts_only_their_areas(limited):
+    hx, land, money = limited
     hx.clock.advance(days=1)
     out = await hx.digest()
     [to_land], [to_all] = texts_to(out, "land"), texts_to(out, "sep")
@@ -172,4 +170,3 @@ async def test_digest_of_a_limited_supervisor_counts_only_their_areas(db_url):
     assert "Đang quá hạn: 1 phiếu" in to_land and f"#{land}" in to_land and f"#{money}" not in to_land
     assert to_all.startswith("📊 Số liệu ngày 23/11/2026: 2 câu hỏi mới")
     assert "Đang quá hạn: 2 phiếu" in to_all
-    await hx.db.close()
