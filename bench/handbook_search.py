@@ -43,7 +43,7 @@ async def fill(db: Database, count: int) -> None:
         rows.append({"area_code": e["area"], "question": question, "answer": answer,
                      "source": "import", "published_by": "bench", "published_at": now,
                      "current": True, "search_text": handbook.search_text(question, answer)})
-    df = Counter(t for row in rows for t in set(row["search_text"].split()))
+    df = Counter(t for row in rows for t in handbook.counted_terms(row["search_text"]))
     async with db.session() as s:
         for start in range(0, len(rows), 5000):
             await s.execute(insert(HandbookEntry), rows[start:start + 5000])

@@ -63,6 +63,7 @@ def search_text(question: str, answer: str) -> str:
 
 
 QUERY_TERMS = 6
+ENTRIES = "#entries"  # a pseudo-term in every current entry (terms are [a-z0-9_]): their number
 
 
 @dataclass(frozen=True)
@@ -98,16 +99,23 @@ async def _reindex(session: AsyncSession, entry: HandbookEntry) -> None:
                               {"id": entry.id, "body": entry.search_text})
 
 
+def counted_terms(search_text_: str) -> set[str]:
+    """The terms an entry counts in `handbookterm`: its own, and ENTRIES, which every current
+    entry has, so that the number of current entries comes with the term counts."""
+    return {*search_text_.split(), ENTRIES}
+
+
 async def save(session: AsyncSession, entry: HandbookEntry) -> HandbookEntry:
     """Insert or update an entry, its index row and the term counts, in the caller's transaction."""
-    before = set(entry.search_text.split()) if entry.id is not None and entry.current else set()
+    before: set[str] = set()
     if entry.id is not None:  # the stored row says what was counted before this change
-        stored = (await session.execute(
-            select(HandbookEntry.search_text, HandbookEntry.current).where(HandbookEntry.id == entry.id)
-        )).first()
-        before = set(stored[0].split()) if stored is not None and stored[1] else set()
+        with session.no_autoflush:  # (autoflush would write the change first: retire counted nothing)
+            stored = (await session.execute(
+                select(HandbookEntry.search_text, HandbookEntry.current).where(HandbookEntry.id == entry.id)
+            )).first()
+        before = counted_terms(stored[0]) if stored is not None and stored[1] else set()
     entry.search_text = search_text(entry.question, entry.answer)
-    after = set(entry.search_text.split()) if entry.current else set()
+    after = counted_terms(entry.search_text) if entry.current else set()
     session.add(entry)
     await session.flush()
     await _count_terms(session, after - before, +1)
@@ -170,9 +178,14 @@ async def search(
     unique = list(dict.fromkeys(words))
     df = {
         r.term: r.df for r in (await session.execute(
-            select(HandbookTerm).where(HandbookTerm.term.in_(unique), HandbookTerm.df > 0)
+            select(HandbookTerm).where(HandbookTerm.term.in_([*unique, ENTRIES]), HandbookTerm.df > 0)
         )).scalars()
     }
+    total_entries = df.pop(ENTRIES, None)
+    if total_entries is None:  # counts kept before ENTRIES existed: count once, slowly
+        total_entries = (await session.execute(
+            select(func.count()).select_from(HandbookEntry).where(HandbookEntry.current.is_(True))
+        )).scalar_one()
     # Candidates come from the rarest terms the handbook knows: they decide a match, and a
     # query of common terms over tens of thousands of entries would be slow for nothing.
     query_terms = sorted(df, key=lambda t: df[t])[:QUERY_TERMS]
@@ -205,9 +218,6 @@ async def search(
     # scaled to 0..1) and double for a joined pair (a two-syllable word). `coverage` is that
     # worth over the question's whole worth, where terms no entry has count in full.
     syllables = _syllables(question)
-    total_entries = (await session.execute(
-        select(func.count()).select_from(HandbookEntry).where(HandbookEntry.current.is_(True))
-    )).scalar_one()
     scale = math.log(total_entries + 1) or 1.0
 
     def rarity(term: str) -> float:

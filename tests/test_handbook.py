@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from storage import handbook
-from storage.models import HandbookUse, Ticket, TicketEvent
+from storage.models import HandbookEntry, HandbookTerm, HandbookUse, Ticket, TicketEvent
 from tests.helpers.harness import texts_to
 
 LAND_Q = "Thủ tục cấp giấy chứng nhận quyền sử dụng đất lần đầu cho hộ gia đình cần những gì?"
@@ -119,6 +119,30 @@ async def test_import_export_round_trip(hx, tmp_path):
         entries = await handbook.current_entries(s)
         assert any("Cần văn bản đề nghị" in e.answer for e in entries)
     assert "Chứng thực bản sao" in out_csv.read_text("utf-8")
+
+
+async def test_term_counts_follow_additions_edits_and_retirements(hx):
+    async def counts() -> dict[str, int]:
+        async with hx.db.session() as s:
+            return {t.term: t.df for t in (await s.execute(select(HandbookTerm))).scalars()}
+
+    async with hx.db.session() as s:
+        a = await handbook.add(s, "tu_phap", "Chứng thực bản sao ở đâu?", "Tại UBND cấp xã.",
+                               source="import", by="test", now=hx.clock.now())
+        await handbook.add(s, "cntt", "Cấp lại mật khẩu một cửa", "Liên hệ quản trị hệ thống.",
+                           source="import", by="test", now=hx.clock.now())
+    added = await counts()
+    assert added[handbook.ENTRIES] == 2 and added["chung"] == 1 and added["bansao"] == 1
+    async with hx.db.session() as s:
+        entry = await s.get(HandbookEntry, a.id)
+        entry.question = "Chứng thực chữ ký ở đâu?"
+        await handbook.save(s, entry)
+    edited = await counts()
+    assert edited[handbook.ENTRIES] == 2 and edited["bansao"] == 0 and edited["chuky"] == 1
+    async with hx.db.session() as s:
+        await handbook.retire(s, await s.get(HandbookEntry, a.id))
+    after = await counts()
+    assert after[handbook.ENTRIES] == 1 and after["chung"] == 0 and after["matkhau"] == 1
 
 
 def test_handbook_cli_import_export(tmp_path):
