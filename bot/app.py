@@ -59,6 +59,7 @@ class App:
             self.db, self.channels, self.clock,
             limits={"telegram": TELEGRAM, "zalo": cfg.zalo_limits()},
             supervisors=sorted(self.settings.supervisors, key=str),
+            supervisor_areas=self.settings.supervisor_areas,
         )
         self.deadlines: Deadlines = cfg.schedule.deadlines()
         self.hotline = Hotline(

@@ -7,7 +7,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from bot.channels.base import Channel, SendError
@@ -16,7 +16,7 @@ from handlers.messages import ChatRef, Choice, Identity, Outgoing
 from handlers.settings import Clock
 from storage import repo
 from storage.db import Database
-from storage.models import MessageLink, OutboxMessage
+from storage.models import MessageLink, OutboxMessage, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class OutboxSender:
         clock: Clock,
         limits: dict[str, ChannelLimits] | None = None,
         supervisors: Sequence[Identity] = (),
+        supervisor_areas: Mapping[Identity, frozenset[str]] | None = None,
     ):
         self.db = db
         self.channels = channels
@@ -55,6 +56,7 @@ class OutboxSender:
         self.limiter = RateLimiter(limits or {})
         self._paused: dict[str, float] = {}  # channel → monotonic time its 429 wait ends
         self.supervisors = tuple(supervisors)
+        self.supervisor_areas = supervisor_areas or {}  # a limited supervisor hears of their areas
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
@@ -195,14 +197,20 @@ class OutboxSender:
             to_supervisor = any(
                 s.channel == row.channel and s.user_id == row.chat_id for s in self.supervisors
             )
+            area = None
             if row.ticket_id is not None:
                 await repo.add_event(
                     session, row.ticket_id, "delivery_failed", "bot", now,
                     f"Không gửi được tới {row.channel}:{row.chat_id}: {reason[:200]}",
                 )
+                ticket = await session.get(Ticket, row.ticket_id)
+                area = ticket.area_code if ticket else None
             if not to_supervisor:
                 about = f" về phiếu #{row.ticket_id}" if row.ticket_id else ""
                 for sup in self.supervisors:
+                    limited = self.supervisor_areas.get(sup)
+                    if limited is not None and area not in limited:
+                        continue
                     session.add(OutboxMessage(
                         channel=sup.channel, chat_id=sup.user_id, ticket_id=row.ticket_id,
                         text=f"❗ Không gửi được tin{about} tới {row.channel}:{row.chat_id} "

@@ -170,3 +170,15 @@ async def test_digest_of_a_limited_supervisor_counts_only_their_areas(limited):
     assert "Đang quá hạn: 1 phiếu" in to_land and f"#{land}" in to_land and f"#{money}" not in to_land
     assert to_all.startswith("📊 Số liệu ngày 23/11/2026: 2 câu hỏi mới")
     assert "Đang quá hạn: 2 phiếu" in to_all
+
+
+async def test_a_refused_card_is_reported_only_to_supervisors_of_its_area(limited):
+    from bot.channels.base import SendError
+
+    hx, _, _ = limited
+    hx.channel.fail_next = [SendError("chat not found", permanent=True)]
+    out = await hx.say("an", "Thủ tục tách thửa đất ở như thế nào?")  # the land card is refused
+    assert len(texts_to(out, "land")) == 1 and len(texts_to(out, "sep")) == 1
+    hx.channel.fail_next = [SendError("chat not found", permanent=True)]
+    out = await hx.say("an", "Kinh phí sửa chữa nhỏ lấy từ ngân sách nào?")  # the finance card
+    assert texts_to(out, "land") == [] and len(texts_to(out, "sep")) == 1
