@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from bot.app import App
+from bot.channels import zalo_api
 from bot.channels.base import SendError
 from bot.channels.zalo import Backoff, ZaloChannel, split_text
 from bot.channels.zalo_api import ZaloApi, ZaloApiError, ZaloHttpError
@@ -268,6 +269,46 @@ async def test_transient_errors_are_retried_and_delivered_once(start_bot: StartB
     await eventually(lambda: server.pending_failures == 0, "all failures consumed")
     assert server.texts_to("cadre1") == [help_text]  # sent exactly once
     assert bot.zalo.backoff.failures == 0  # reset after the first good poll
+
+
+async def test_platform_trouble_for_a_while_then_all_delivered_in_order(
+    start_bot: StartBot, server, monkeypatch
+):
+    """429, 5xx and a hung call in a row, under a burst: everything arrives once, in order in
+    each chat, and nothing is sent while the 429's retry_after runs (no 429 storm)."""
+    monkeypatch.setattr(zalo_api, "CALL_TIMEOUT", 1)
+    await start_bot()
+    server.fail(1, method="sendMessage", status=429, error_code=429,
+                description="Too Many Requests", retry_after=1)
+    server.fail(2, method="sendMessage", status=500)
+    server.fail(1, method="sendMessage", status=500, stall=3)  # the client gives up after 1 s
+    server.fail(1, method="sendMessage", status=502, error_code=502, description="Bad Gateway")
+    cadres = [f"cadre{i}" for i in range(1, 6)]
+    for cadre in cadres:
+        server.queue(text_event(cadre, REGISTER))
+        server.queue(text_event(cadre, f"{LAND_QUESTION} ({cadre})"))
+
+    def cards(member: str) -> list[str]:
+        return [t for t in server.texts_to(member) if t.startswith("📩 Phiếu #")]
+
+    def all_delivered() -> bool:
+        return all(any("số phiếu #" in t for t in server.texts_to(c)) for c in cadres) and all(
+            len(cards(m)) >= len(cadres) for m in ("staff1", "staff2"))
+
+    await eventually(all_delivered, "every confirmation and every card", timeout=90)
+    assert server.pending_failures == 0
+    for cadre in cadres:
+        texts = server.texts_to(cadre)
+        assert len(texts) == 2 and "Đăng ký xong" in texts[0] and "số phiếu #" in texts[1], texts
+    for member in ("staff1", "staff2"):
+        numbers = [int(t.split("#")[1].split()[0]) for t in cards(member)]
+        assert numbers == [1, 2, 3, 4, 5]  # each once, in order
+
+    statuses = [status for method, _, status in server.call_times if method == "sendMessage"]
+    assert statuses.count(429) == 1
+    [hit] = [at for method, at, status in server.call_times if status == 429]
+    assert not [at for method, at, _ in server.call_times
+                if method == "sendMessage" and hit < at < hit + 0.95]  # waited out retry_after
 
 
 def storage_down_for(times: int) -> Callable[[App], None]:

@@ -49,6 +49,7 @@ class Failure:
     description: str
     retry_after: float | None
     skip: int = 0  # matching calls let through before this one fails
+    stall: float = 0.0  # seconds to hang first (longer than the client waits: a timeout)
 
 
 _ids = itertools.count(1)
@@ -90,6 +91,7 @@ class FakeZaloServer:
         self.max_poll_seconds = max_poll_seconds
         self.sent: list[Sent] = []
         self.calls: list[str] = []  # every method called with the right token, in order
+        self.call_times: list[tuple[str, float, int]] = []  # (method, loop time, HTTP status)
         self.empty_polls = 0
         self.webhook: dict[str, Any] | None = None
         self.forbidden_chats: set[str] = set()  # sendMessage there answers 403
@@ -137,11 +139,13 @@ class FakeZaloServer:
         description: str = "",
         retry_after: float | None = None,
         skip: int = 0,
+        stall: float = 0.0,
     ) -> None:
         """Answer the next `times` calls (of `method`), after `skip` good ones, with an error."""
         for i in range(times):
             self._failures.append(
-                Failure(method, status, error_code, description, retry_after, skip if i == 0 else 0)
+                Failure(method, status, error_code, description, retry_after, skip if i == 0 else 0,
+                        stall)
             )
 
     @property
@@ -182,7 +186,11 @@ class FakeZaloServer:
         if not isinstance(body, dict):
             return self._error(400, 400, "Bad Request: body must be a JSON object")
         failure = self._take_failure(method)
+        now = asyncio.get_running_loop().time()
+        self.call_times.append((method, now, failure.status if failure else 200))
         if failure is not None:
+            if failure.stall:
+                await asyncio.sleep(failure.stall)  # nothing recorded: the request is lost
             if failure.error_code is None:
                 return web.Response(status=failure.status, text="upstream failure")
             params = {"retry_after": failure.retry_after} if failure.retry_after else None
