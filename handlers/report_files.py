@@ -333,10 +333,13 @@ def _write_area(  # type: ignore[no-untyped-def]
 
 def export_caption(r: ExportResult) -> str:
     c = r.summary.counts
+    median = r.summary.median
+    speed = "chưa có phiếu được phản hồi" if median is None else (
+        f"phản hồi trung vị {reports.num(median)} giờ làm việc")
     return (
         f"📄 Báo cáo {r.summary.period.label}: {r.rows} phiếu; đúng hạn "
-        f"{reports.share(c.on_time, c.decided)}; phản hồi trung vị {reports.num(r.summary.median)} giờ "
-        "làm việc. Trang “Phiếu”: từng phiếu; “Tổng hợp”: số liệu chung và xếp hạng tổ; "
+        f"{reports.share(c.on_time, c.decided)}; {speed}. "
+        "Trang “Phiếu”: từng phiếu; “Tổng hợp”: số liệu chung và xếp hạng tổ; "
         "mỗi lĩnh vực một trang theo xã/phường."
     )
 
