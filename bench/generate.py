@@ -274,7 +274,7 @@ async def run(args: argparse.Namespace) -> None:
                      lambda conn, _: conn.cursor().execute("PRAGMA synchronous=OFF"))
     if args.reset:
         await db.drop_all()
-    await db.create_all()
+    await db.upgrade()
     async with db.session() as session:
         await seed_communes(session)
         existing = (await session.execute(text("SELECT count(*) FROM ticket"))).scalar_one()

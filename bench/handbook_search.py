@@ -61,7 +61,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(args.url or f"sqlite+aiosqlite:///{tmp}/bench.db")
         await db.drop_all()
-        await db.create_all()
+        await db.upgrade()
         started = time.perf_counter()
         await fill(db, args.entries)
         print(f"loaded {args.entries} entries in {time.perf_counter() - started:.1f} s")  # noqa: T201

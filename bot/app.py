@@ -81,7 +81,7 @@ class App:
         self.reports.wake()
 
     async def start(self) -> None:
-        await self.db.create_all()
+        await self.db.upgrade()
         async with self.db.session() as session:
             await seed_communes(session)
         await self.hotline.load_bindings()

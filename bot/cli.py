@@ -1,4 +1,4 @@
-"""`hotline run|check-config|report|webhook|handbook --config FILE`."""
+"""`hotline run|check-config|report|webhook|handbook|db --config FILE`."""
 
 from __future__ import annotations
 
@@ -35,6 +35,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("action", choices=("import", "export"))
     p.add_argument("file", help="a .csv (area,question,answer) or .md file")
     p.add_argument("--config", default="config.toml", help="TOML config file")
+    p = sub.add_parser("db", help="database schema: upgrade now, or write a new migration")
+    p.add_argument("action", choices=("upgrade", "revision"))
+    p.add_argument("-m", "--message", default="", help="what the new revision changes")
+    p.add_argument("--config", default="config.toml", help="TOML config file")
     args = parser.parse_args(argv)
 
     try:
@@ -51,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_webhook(cfg, args.channel, args.action))
     if args.command == "handbook":
         return asyncio.run(_handbook(cfg, args.action, Path(args.file)))
+    if args.command == "db":
+        return asyncio.run(_db(cfg, args.action, args.message))
     secrets = [
         c.token.get_secret_value() for c in (cfg.telegram, cfg.zalo)
     ] + [c.webhook_secret.get_secret_value() for c in (cfg.telegram, cfg.zalo)]
@@ -105,7 +111,7 @@ async def _handbook(cfg: Config, action: str, path: Path) -> int:
 
     db = Database(cfg.database.url)
     try:
-        await db.create_all()
+        await db.upgrade()
         async with db.session() as session:
             if action == "import":
                 if not path.exists():
@@ -120,6 +126,26 @@ async def _handbook(cfg: Config, action: str, path: Path) -> int:
     finally:
         await db.close()
     print(f"{path}: {n} mục sổ tay ({'đã nhập' if action == 'import' else 'đã xuất'})")  # noqa: T201
+    return 0
+
+
+async def _db(cfg: Config, action: str, message: str) -> int:
+    """`upgrade` is what the bot does at start; `revision` autogenerates a migration from the
+    difference between storage/models.py and that (upgraded) database."""
+    from storage import migrate
+    from storage.db import Database
+
+    if action == "revision" and not message:
+        print("db revision needs -m \"what changed\"", file=sys.stderr)  # noqa: T201
+        return 2
+    db = Database(cfg.database.url)
+    try:
+        await db.upgrade()
+        if action == "revision":
+            async with db.engine.begin() as conn:
+                await conn.run_sync(migrate.revision, message)
+    finally:
+        await db.close()
     return 0
 
 

@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 
 from storage import (
     handbook,
+    migrate,
     models,  # noqa: F401  (registers the tables on SQLModel.metadata)
 )
 
@@ -32,9 +33,10 @@ class Database:
             _configure_sqlite(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
-    async def create_all(self) -> None:
+    async def upgrade(self) -> None:
+        """Bring the schema to the newest migration (storage/migrations), then the full-text index."""
         async with self.engine.begin() as conn:
-            await conn.run_sync(SQLModel.metadata.create_all)
+            await conn.run_sync(migrate.upgrade)
             await handbook.ensure_index(conn)
 
     async def drop_all(self) -> None:
@@ -42,6 +44,7 @@ class Database:
             if self.is_sqlite:
                 await conn.exec_driver_sql("DROP TABLE IF EXISTS handbook_fts")
             await conn.run_sync(SQLModel.metadata.drop_all)
+            await conn.run_sync(migrate.drop_version)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

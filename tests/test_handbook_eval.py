@@ -21,7 +21,7 @@ async def evaluate(db_url: str) -> tuple[float, float, list[str]]:
     questions = json.loads((DATA / "questions.json").read_text("utf-8"))
     areas = load_config(ROOT / "config.example.toml").settings().areas
     db = Database(db_url)
-    await db.create_all()
+    await db.upgrade()
     ids: dict[int, str] = {}
     now = datetime.now(UTC)
     async with db.session() as s:

@@ -170,7 +170,7 @@ async def make_harness(
     db_url: str, clock: FakeClock | None = None, deadlines: Deadlines | None = None, **overrides
 ) -> Harness:  # type: ignore[no-untyped-def]
     db = Database(db_url)
-    await db.create_all()
+    await db.upgrade()
     async with db.session() as session:
         await seed_communes(session)
     clock = clock or FakeClock()
