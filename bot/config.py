@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from datetime import date
 from pathlib import Path
@@ -12,8 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from bot.ratelimit import ChannelLimits
-from handlers.messages import Identity
+from handlers.messages import Identity, topic_key
 from handlers.settings import AreaSpec, Deadlines, FollowupSettings, GroupSpec, HotlineSettings
+from handlers.textutil import fold
 from handlers.worktime import ClockHours, WorkCalendar, parse_sessions
 
 
@@ -154,7 +156,7 @@ class AreaConfig(_Section):
 
 
 class GroupConfig(_Section):
-    channel: str = Field(min_length=1)
+    channel: Literal["telegram", "zalo", "console"]
     chat_id: str = ""
     thread_id: str | None = None
     name: str = ""
@@ -208,13 +210,13 @@ class Config(_Section):
             groups=tuple(
                 GroupSpec(
                     channel=g.channel,
-                    chat_id=g.chat_id or f"members-{i}",
+                    chat_id=g.chat_id or member_list_id(g),
                     name=g.name or f"Tổ {', '.join(g.areas)}",
                     areas=tuple(g.areas),
                     thread_id=g.thread_id,
                     members=tuple(Identity.parse(m) for m in g.members),
                 )
-                for i, g in enumerate(self.groups, start=1)
+                for g in self.groups
             ),
             supervisors=frozenset(Identity.parse(s) for s in self.roles.supervisors),
             supervisor_areas={
@@ -228,6 +230,12 @@ class Config(_Section):
             reports_folder=self.reports.folder,
             chat_export_limit=self.reports.chat_export_limit,
         )
+
+
+def member_list_id(g: GroupConfig) -> str:
+    """A member-list group's id, stored on its tickets: from its name, so reordering or adding
+    groups in the file never leaves open tickets without their group."""
+    return "members-" + (re.sub(r"[^a-z0-9]+", "-", fold(g.name or " ".join(g.areas))).strip("-") or "to")
 
 
 def _check_references(cfg: Config) -> None:
@@ -249,6 +257,20 @@ def _check_references(cfg: Config) -> None:
                 raise ConfigError(f"groups[{i}].areas: unknown area code {code!r}")
         if not g.chat_id and not g.members:
             raise ConfigError(f"groups[{i}]: needs chat_id (a group chat) or members (a list)")
+    keys: dict[str, int] = {}
+    for i, g in enumerate(cfg.groups):
+        key = topic_key(g.channel, g.chat_id or member_list_id(g), g.thread_id)
+        if key in keys:
+            what = "name" if not g.chat_id else "chat_id and thread_id"
+            raise ConfigError(f"groups[{i}]: same {what} as groups[{keys[key]}]")
+        keys[key] = i
+    for name in ("telegram", "zalo"):
+        channel: ChannelConfig = getattr(cfg, name)
+        if channel.enabled and channel.mode == "webhook":
+            if not channel.webhook_url:
+                raise ConfigError(f"{name}.webhook_url: webhook mode needs the public HTTPS address")
+            if not 8 <= len(channel.webhook_secret.get_secret_value()) <= 256:
+                raise ConfigError(f"{name}.webhook_secret: webhook mode needs 8 to 256 characters")
 
 
 def _apply_env(data: dict) -> None:

@@ -8,7 +8,7 @@ from handlers import deadlines, handbook
 from handlers import format as fmt
 from handlers.context import Ctx, Outbound
 from handlers.errors import HotlineError, UsageError
-from handlers.messages import Choice
+from handlers.messages import ATTACHMENT_LABEL, Choice
 from handlers.routing import classify
 from handlers.settings import AreaSpec
 from handlers.tickets import load, parse_ticket
@@ -116,19 +116,19 @@ async def open_ticket(
     await repo.add_event(ctx.session, ticket.id, "question", str(ctx.who), ctx.now, question, user.name)
     await handbook.note_suggestions(ctx, ticket, suggested or [])
     for item in ctx.msg.attachments:  # the file itself stays on the platform; history says it came
-        label = {"photo": "Ảnh", "document": "Tệp"}.get(item.kind, item.kind)
+        label = ATTACHMENT_LABEL.get(item.kind, item.kind)
         await repo.add_event(ctx.session, ticket.id, "attachment", str(ctx.who), ctx.now,
                              f"{label} {item.name}".strip(), user.name)
     text = fmt.card(ticket, user, ctx.settings)
-    copy = (ctx.msg.chat.chat_id, ctx.msg.message_id) if ctx.msg.attachments else None
     if group is not None:
-        await ctx.send_to_group(group, text, card_choices(ticket.id), ticket, copy_from=copy)
+        await ctx.send_to_group(group, text, card_choices(ticket.id), ticket, ctx.msg.forward)
         where = group.name
     else:
         await ctx.notify_supervisors(
             f"⚠️ Chưa có tổ công tác nào phụ trách lĩnh vực “{area.name}”.\n\n{text}",
             card_choices(ticket.id),
             ticket,
+            ctx.msg.forward,
         )
         where = "lãnh đạo (chưa có tổ phụ trách lĩnh vực này)"
     await ctx.reply(
@@ -168,9 +168,9 @@ async def add_info(ctx: Ctx, args: str) -> None:
     group = ctx.settings.group_by_key(ticket.group_key)
     note = f"➕ Phiếu #{number} — cán bộ bổ sung thông tin:\n{text}"
     if group:
-        await ctx.send_to_group(group, note, ticket=ticket)
+        await ctx.send_to_group(group, note, ticket=ticket, forward=ctx.msg.forward)
     else:
-        await ctx.notify_supervisors(note, ticket=ticket)
+        await ctx.notify_supervisors(note, ticket=ticket, forward=ctx.msg.forward)
     await ctx.reply(f"Đã chuyển nội dung bổ sung của phiếu #{number} đến tổ công tác.", ticket=ticket)
 
 

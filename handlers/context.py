@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.messages import ChatRef, Choice, Identity, Inbound
+from handlers.messages import ChatRef, Choice, Forward, Identity, Inbound
 from handlers.settings import Deadlines, GroupSpec, HotlineSettings
 from storage import repo
 from storage.models import OutboxMessage, Ticket, User
@@ -30,13 +30,19 @@ class Outbound:
         text: str,
         choices: Sequence[Choice] = (),
         ticket: Ticket | None = None,
-        copy_from: tuple[str, str] | None = None,
+        forward: Forward | None = None,
         file: tuple[str, str] | None = None,
     ) -> None:
         """Queue a message in the outbox, in this transaction: it is sent only if we commit.
 
-        `file` is (path, "document" | "photo") for a file the bot made, sent with the text.
+        `forward` is a user's attachment to pass on with it; `file` is (path, "document" |
+        "photo") for a file the bot made, sent with the text.
         """
+        copy_from = None
+        if forward is not None and forward.channel == chat.channel:
+            copy_from = (forward.chat_id, forward.message_id)
+        elif forward is not None:
+            text = f"{text}\n\n{forward.note()}"
         self.session.add(
             OutboxMessage(
                 channel=chat.channel,
@@ -64,10 +70,11 @@ class Outbound:
         await self.send(self.msg.chat, text, choices, ticket, file=file)
 
     async def send_to(
-        self, who: Identity, text: str, choices: Sequence[Choice] = (), ticket: Ticket | None = None
+        self, who: Identity, text: str, choices: Sequence[Choice] = (), ticket: Ticket | None = None,
+        forward: Forward | None = None,
     ) -> None:
         """A private message to one person (their private chat id is their user id)."""
-        await self.send(ChatRef(who.channel, who.user_id, "private"), text, choices, ticket)
+        await self.send(ChatRef(who.channel, who.user_id, "private"), text, choices, ticket, forward)
 
     async def send_to_group(
         self,
@@ -75,32 +82,33 @@ class Outbound:
         text: str,
         choices: Sequence[Choice] = (),
         ticket: Ticket | None = None,
-        copy_from: tuple[str, str] | None = None,
+        forward: Forward | None = None,
     ) -> None:
         """To the group chat, or to each member of a member-list group."""
         if group.members:
             for member in group.members:
-                await self.send_to(member, text, choices, ticket)
+                await self.send_to(member, text, choices, ticket, forward)
         else:
-            await self.send(group.chat, text, choices, ticket, copy_from)
+            await self.send(group.chat, text, choices, ticket, forward)
 
     def oversees(self, supervisor: Identity, area_code: str) -> bool:
         limited = self.settings.supervisor_areas.get(supervisor)
         return limited is None or area_code in limited
 
     async def notify_supervisors(
-        self, text: str, choices: Sequence[Choice] = (), ticket: Ticket | None = None
+        self, text: str, choices: Sequence[Choice] = (), ticket: Ticket | None = None,
+        forward: Forward | None = None,
     ) -> None:
         """To every supervisor; about a ticket, only to those who oversee its area."""
         for sup in sorted(self.settings.supervisors, key=str):
             if ticket is None or self.oversees(sup, ticket.area_code):
-                await self.send_to(sup, text, choices, ticket)
+                await self.send_to(sup, text, choices, ticket, forward)
 
     async def send_to_asker(
-        self, ticket: Ticket, text: str, choices: Sequence[Choice] = ()
+        self, ticket: Ticket, text: str, choices: Sequence[Choice] = (), forward: Forward | None = None
     ) -> None:
         channel, _, chat_id = ticket.asker_chat.partition(":")
-        await self.send(ChatRef(channel, chat_id, "private"), text, choices, ticket)
+        await self.send(ChatRef(channel, chat_id, "private"), text, choices, ticket, forward)
 
 
 @dataclass
@@ -128,7 +136,7 @@ class Ctx(Outbound):
         """The working group this chat is, when it is one."""
         if self.msg.chat.kind != "group":
             return None
-        return self.settings.group_by_key(self.msg.chat.key)
+        return self.settings.group_for_chat(self.msg.chat)
 
     def staff_groups(self) -> tuple[GroupSpec, ...]:
         """Groups the speaker acts for: the group chat they are in, or member lists naming them."""

@@ -21,7 +21,7 @@ from handlers.help import help_text
 from handlers.messages import Inbound
 from handlers.settings import Clock, Deadlines, HotlineSettings
 from handlers.textutil import fold
-from handlers.tickets import load, parse_ticket, replied_ticket
+from handlers.tickets import is_handler, load, parse_ticket, replied_ticket
 from storage import repo
 from storage.db import Database
 from storage.models import Ban, User
@@ -147,7 +147,16 @@ async def dispatch(ctx: Ctx) -> None:
     if msg.reply_to:
         linked = await replied_ticket(ctx)
         if linked is not None:
-            await cadre.add_info(ctx, f"{linked.id} {text}")
+            # a card a supervisor or a member-list member got privately: a reply is an answer;
+            # the cadre's own ticket: a reply adds information
+            answers = linked.asker_chat != msg.chat.key and (
+                (ctx.is_supervisor and ctx.oversees(ctx.who, linked.area_code))
+                or is_handler(ctx, linked)
+            )
+            if answers:
+                await staff.answer(ctx, f"{linked.id} {text}")
+            else:
+                await cadre.add_info(ctx, f"{linked.id} {text}")
             return
     if msg.attachments and msg.attachments[0].kind == "unsupported":
         await ctx.reply(
@@ -275,6 +284,8 @@ class Hotline:
         if await session.get(Ban, who) is not None:
             log.info("dropping update from banned %s", who)
             return True
+        if msg.sender.channel == "console":  # the operator at the keyboard, or a piped script
+            return False
         verdict = self.flood.hit(who, now)
         if verdict == "ok":
             return False

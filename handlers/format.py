@@ -70,7 +70,7 @@ def card(t: Ticket, asker: User, settings: HotlineSettings) -> str:
         f"Người hỏi: {asker.name} ({asker.position})\n"
         f"Hạn trả lời: {when(t.due_at, settings.timezone)}\n"
         f"Nội dung:\n{t.question}\n\n"
-        f"Trả lời: trả lời (reply) tin nhắn này, hoặc gõ /tl {t.id} <nội dung>."
+        f"Trả lời: gõ /tl {t.id} <nội dung> (trên Telegram: trả lời (reply) thẳng tin nhắn này)."
     )
 
 

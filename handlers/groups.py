@@ -35,7 +35,7 @@ async def bind(ctx: Ctx, args: str) -> None:
         return
     if not (ctx.msg.is_chat_admin or ctx.is_supervisor):
         raise NotAllowed("Chỉ quản trị viên của nhóm hoặc lãnh đạo mới được gắn nhóm với lĩnh vực.")
-    row = await ctx.session.get(GroupBinding, chat.key)
+    row = await ctx.session.get(GroupBinding, chat.topic_key)  # a forum topic binds on its own
     if codes == ["bo"]:
         if row is not None:
             await ctx.session.delete(row)
@@ -47,7 +47,7 @@ async def bind(ctx: Ctx, args: str) -> None:
         known = ", ".join(a.code for a in ctx.settings.areas)
         raise UsageError(f"{USAGE}. Mã không có: {', '.join(unknown)}. Các mã: {known}")
     if row is None:
-        row = GroupBinding(key=chat.key, channel=chat.channel, chat_id=chat.chat_id)
+        row = GroupBinding(key=chat.topic_key, channel=chat.channel, chat_id=chat.chat_id)
         ctx.session.add(row)
     row.thread_id = chat.thread_id
     row.areas = " ".join(codes)

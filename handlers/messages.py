@@ -43,6 +43,15 @@ class ChatRef:
     def key(self) -> str:
         return f"{self.channel}:{self.chat_id}"
 
+    @property
+    def topic_key(self) -> str:
+        """The chat, or one forum topic of it: what a working group is bound to."""
+        return topic_key(self.channel, self.chat_id, self.thread_id)
+
+
+def topic_key(channel: str, chat_id: str, thread_id: str | None) -> str:
+    return f"{channel}:{chat_id}" + (f"#{thread_id}" if thread_id else "")
+
 
 @dataclass(frozen=True)
 class Attachment:
@@ -73,6 +82,37 @@ class Inbound:
     attachments: tuple[Attachment, ...] = ()
     is_chat_admin: bool = False
     extras: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def forward(self) -> Forward | None:
+        """This message's attachments, to pass on with what the bot sends about it."""
+        if not self.attachments:
+            return None
+        return Forward(self.chat.channel, self.chat.chat_id, self.message_id, self.attachments)
+
+
+ATTACHMENT_LABEL = {"photo": "Ảnh", "document": "Tệp", "sticker": "Nhãn dán", "voice": "Tin nhắn thoại"}
+CHANNEL_NAME = {"zalo": "Zalo", "telegram": "Telegram", "console": "console"}
+
+
+@dataclass(frozen=True)
+class Forward:
+    """A user's attachment passed on: copied where the platform can (within one channel);
+    across channels (a Zalo photo to a Telegram group) named in the text, with its link."""
+
+    channel: str
+    chat_id: str
+    message_id: str
+    attachments: tuple[Attachment, ...]
+
+    def note(self) -> str:
+        lines = [f"📎 Kèm theo, gửi qua {CHANNEL_NAME.get(self.channel, self.channel)} "
+                 "(không chuyển thẳng sang đây được):"]
+        for item in self.attachments:
+            link = item.ref if item.ref.startswith(("https://", "http://")) else ""
+            label = ATTACHMENT_LABEL.get(item.kind, "Nội dung không xem được")
+            lines.append(" ".join(part for part in ("•", label, item.name, link) if part))
+        return "\n".join(lines)
 
 
 @dataclass(frozen=True)

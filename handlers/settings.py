@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from handlers.messages import ChatRef, Identity
+from handlers.messages import ChatRef, Identity, topic_key
 
 RegistrationPolicy = Literal["open", "approval", "invite"]
 
@@ -35,7 +35,8 @@ class GroupSpec:
 
     @property
     def key(self) -> str:
-        return f"{self.channel}:{self.chat_id}"
+        """Stored on tickets: the chat, its forum topic, or the member list's own id."""
+        return topic_key(self.channel, self.chat_id, self.thread_id)
 
     @property
     def chat(self) -> ChatRef:
@@ -94,6 +95,10 @@ class HotlineSettings:
 
     def group_by_key(self, key: str | None) -> GroupSpec | None:
         return next((g for g in self.groups if g.key == key), None)
+
+    def group_for_chat(self, chat: ChatRef) -> GroupSpec | None:
+        """The group a chat is: its forum topic's binding first, then the whole chat's."""
+        return self.group_by_key(chat.topic_key) or self.group_by_key(chat.key)
 
     def groups_of_member(self, who: Identity) -> tuple[GroupSpec, ...]:
         return tuple(g for g in self.groups if who in g.members)

@@ -43,10 +43,11 @@ async def answer(ctx: Ctx, args: str) -> None:
     await repo.add_event(ctx.session, number, "answer", str(ctx.who), ctx.now, text, _actor(ctx))
     await ctx.send_to_asker(
         ticket,
-        f"💬 Trả lời phiếu #{number} từ {_actor(ctx)}:\n{text}\n\n"
+        f"💬 Trả lời phiếu #{number} từ {_actor(ctx)}:\n{text or '(xem ảnh/tệp kèm theo)'}\n\n"
         f"Vấn đề đã được giải quyết chưa? Chọn bên dưới, hoặc gõ /xong {number} hay "
         f"/chua {number} <còn vướng mắc gì>.",
         [Choice("Đã giải quyết", f"/xong {number}"), Choice("Chưa", f"/chua {number}")],
+        ctx.msg.forward,
     )
     who = ctx.msg.display_name or str(ctx.who)  # the group is where this is read: no need to name it
     await _tell_team(ctx, ticket, f"✅ Đã gửi trả lời phiếu #{number} cho cán bộ — {who} trả lời.")

@@ -35,6 +35,16 @@ def test_example_config_is_valid_and_complete():
         ('[schedule]\ntimezone = "Mars/Olympus"\n', "schedule.timezone"),
         ("[database]\nurl = 5\n", "database.url"),
         ("[typo]\nx = 1\n", "typo"),
+        ('[[groups]]\nchannel = "telgram"\nchat_id = "x"\nareas = ["khac"]\n', "groups.0.channel"),
+        ('[zalo]\ntoken = "t"\nmode = "webhook"\n', "zalo.webhook_url"),
+        ('[telegram]\ntoken = "t"\nmode = "webhook"\nwebhook_url = "https://x.vn/tg"\n',
+         "telegram.webhook_secret"),
+        ('[[groups]]\nchannel = "zalo"\nname = "Tổ A"\nmembers = ["zalo:1"]\nareas = ["khac"]\n'
+         '[[groups]]\nchannel = "zalo"\nname = "Tổ A"\nmembers = ["zalo:2"]\nareas = ["khac"]\n',
+         "groups[1]: same name as groups[0]"),
+        ('[[groups]]\nchannel = "telegram"\nchat_id = -100\nareas = ["khac"]\n'
+         '[[groups]]\nchannel = "telegram"\nchat_id = -100\nareas = ["khac"]\n',
+         "groups[1]: same chat_id and thread_id as groups[0]"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path, snippet, message):
@@ -58,3 +68,14 @@ def test_token_from_environment_is_never_shown(tmp_path, monkeypatch):
     cfg = load_config(EXAMPLE)
     assert cfg.telegram.enabled and not cfg.console_enabled
     assert "SECRET-TOKEN" not in repr(cfg) and "SECRET-TOKEN" not in str(cfg.model_dump())
+
+
+def test_member_list_keeps_its_id_when_groups_are_reordered(tmp_path):
+    group = '[[groups]]\nchannel = "zalo"\nname = "Tổ Đất đai"\nmembers = ["zalo:1"]\nareas = ["khac"]\n'
+    other = '[[groups]]\nchannel = "console"\nchat_id = "x"\nareas = ["khac"]\n'
+    keys = []
+    for body in (group + other, other + group):
+        path = tmp_path / "c.toml"
+        path.write_text('[[areas]]\ncode = "khac"\nname = "Khác"\n' + body, "utf-8")
+        keys.append({g.name: g.key for g in load_config(path).settings().groups}["Tổ Đất đai"])
+    assert keys == ["zalo:members-to-dat-dai", "zalo:members-to-dat-dai"]

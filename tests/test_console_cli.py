@@ -47,3 +47,11 @@ def test_piped_export_arrives_before_exit(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "⏳ Đang lập báo cáo Excel tháng" in result.stdout
     assert "📄 Báo cáo tháng" in result.stdout and "📈 Câu hỏi theo tuần" in result.stdout
+
+
+def test_a_long_piped_script_is_not_taken_for_a_flood(tmp_path):
+    lines = [":as an"] + ["/cuatoi"] * 25  # over the 20-a-minute guard for chat platforms
+    result = run_console(tmp_path, "\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("Anh/chị chưa đăng ký") == 25
+    assert "quá nhiều tin" not in result.stdout

@@ -34,3 +34,24 @@ async def test_only_admin_or_supervisor_binds_and_binding_survives_restart(db_ur
     k = await again.ask("an", "Đường truyền internet của xã lại mất kết nối")
     assert any(f"#{k}" in t for t in texts_to(again.channel.sent, "g_it"))
     await again.db.close()
+
+
+async def test_two_forum_topics_of_one_chat_are_two_groups(db_url):
+    from handlers.settings import GroupSpec
+
+
+    hx = await make_harness(db_url, groups=(
+        GroupSpec(CH, "forum", "Tổ Đất đai", ("dat_dai",), thread_id="1"),
+        GroupSpec(CH, "forum", "Tổ CNTT", ("cntt", "tai_chinh", "khac"), thread_id="2"),
+    ))
+    await hx.register("an")
+    out = await hx.say("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    [card] = [m for _, m in out if m.chat.chat_id == "forum"]
+    assert card.chat.thread_id == "1"
+    out = await hx.say("an", "/bosung 1 Thửa đất có nhà ở từ năm 1990.")
+    assert [m.chat.thread_id for _, m in out if m.chat.chat_id == "forum"] == ["1"]
+    out = await hx.say("it", "/tl 1 trả lời nhầm chủ đề", group="forum", thread="2")
+    assert "Không tìm thấy phiếu" in texts_to(out, "forum")[0]
+    out = await hx.say("dd", "/tl 1 Hồ sơ gồm đơn Mẫu 04/ĐK.", group="forum", thread="1")
+    assert any("Mẫu 04/ĐK" in t for t in texts_to(out, "an"))
+    await hx.db.close()

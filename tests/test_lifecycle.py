@@ -229,3 +229,42 @@ async def test_photo_question_is_recorded_in_history(hx):
     assert card.copy_from is not None
     out = await hx.say("an", "/phieu 1")
     assert "Đính kèm (An Nguyễn): Ảnh" in texts_to(out, "an")[0]
+
+
+async def test_photo_answer_reaches_the_cadre_with_the_photo(hx):
+    await hx.register("an")
+    n = await hx.ask("an", "Mẫu đơn đăng ký biến động đất đai là mẫu nào?")
+    out = await hx.say("dd", f"/tl {n}", group="g_dat", attachments=(Attachment("photo", "f9"),))
+    [(_, answer)] = [(i, m) for i, m in out if m.chat.chat_id == "an"]
+    assert answer.copy_from is not None and "(xem ảnh/tệp kèm theo)" in answer.text
+
+
+async def test_supervisor_replying_to_an_escalated_card_answers_the_cadre(hx):
+    await hx.register("an")
+    n = await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    out = await hx.say("dd", f"/vuot {n} cần ý kiến lãnh đạo", group="g_dat")
+    [card_id] = [i for i, m in out if m.chat.chat_id == "sep"]
+    out = await hx.say("sep", "Đồng ý, hướng dẫn theo Điều 137 Luật Đất đai.", reply_to=card_id)
+    assert any("Điều 137" in t and f"#{n}" in t for t in texts_to(out, "an"))
+    assert not any("bổ sung" in t for t in texts_to(out, "g_dat"))
+
+
+async def test_member_replying_privately_to_a_card_answers_and_the_cadre_still_adds_info(db_url):
+    from handlers.messages import Identity
+    from handlers.settings import GroupSpec
+    from tests.helpers.harness import AREAS, CH
+
+    hx = await make_harness(db_url, groups=(
+        GroupSpec(CH, "", "Tổ Đất đai", ("dat_dai", "tai_chinh", "cntt", "khac"),
+                  members=(Identity(CH, "dd1"), Identity(CH, "dd2"))),
+    ), areas=AREAS)
+    await hx.register("an")
+    out = await hx.say("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    [card_id] = [i for i, m in out if m.chat.chat_id == "dd1"]
+    [confirmation_id] = [i for i, m in out if m.chat.chat_id == "an"]
+    out = await hx.say("dd1", "Hồ sơ gồm đơn Mẫu 04/ĐK.", reply_to=card_id)
+    assert any("Mẫu 04/ĐK" in t for t in texts_to(out, "an"))
+    assert any("Dd1 trả lời" in t for t in texts_to(out, "dd2"))
+    out = await hx.say("an", "Thửa đất có nhà ở từ năm 1990.", reply_to=confirmation_id)
+    assert any("bổ sung thông tin" in t and "1990" in t for t in texts_to(out, "dd1"))
+    await hx.db.close()

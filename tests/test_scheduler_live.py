@@ -16,20 +16,21 @@ async def test_scheduler_walks_reminder_deadline_escalation(tmp_path):
         "database": {"url": f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"},
         "console": {"enabled": False},
         "registration": {"policy": "open"},
-        "roles": {"supervisors": ["mem:sep"]},
+        "roles": {"supervisors": ["console:sep"]},
         "schedule": {"business_hours": False, "tick_seconds": 0.2, "reminder_fraction": 0.5,
                      "escalate_after_hours": 0.0003},
         "areas": [{"code": "dat_dai", "name": "Đất đai", "keywords": ["sổ đỏ"],
                    "first_response_hours": 0.002}],  # about seven seconds
-        "groups": [{"channel": "mem", "chat_id": "g", "name": "Tổ Đất đai", "areas": ["dat_dai"]}],
+        "groups": [{"channel": "console", "chat_id": "g", "name": "Tổ Đất đai", "areas": ["dat_dai"]}],
     })
     app = App(cfg)
-    channel = MemoryChannel()
-    app.channels["mem"] = channel
+    channel = MemoryChannel()  # records what is sent, in place of the (disabled) console
+    channel.name = "console"  # type: ignore[misc]
+    app.channels["console"] = channel
     await app.start()
     try:
         for i, text in enumerate(["/dangky An | Xã Vạn An | Địa chính", "Cấp sổ đỏ lần đầu cần gì?"]):
-            await app.hotline.handle(Inbound(Identity("mem", "an"), ChatRef("mem", "an"), text,
+            await app.hotline.handle(Inbound(Identity("console", "an"), ChatRef("console", "an"), text,
                                              update_key=f"u{i}"))
 
         def texts(chat: str) -> list[str]:

@@ -243,7 +243,10 @@ async def test_image_with_caption_opens_a_ticket(start_bot: StartBot, server):
         lambda: next(((i, m) for i, m in bot.tg.sent if m.chat.chat_id == TG_IT), None),
         "the card with the photo",
     )
-    assert "Ảnh chụp lỗi" in card.text and card.copy_from is not None
+    # a Zalo message cannot be copied into Telegram: the card names the photo and links it
+    assert "Ảnh chụp lỗi" in card.text and card.copy_from is None
+    assert card.text.endswith(
+        "📎 Kèm theo, gửi qua Zalo (không chuyển thẳng sang đây được):\n• Ảnh https://example.invalid/p.jpg")
 
 
 async def test_redelivered_event_makes_no_second_ticket(start_bot: StartBot, server):

@@ -76,4 +76,4 @@ class PartSends:
                     while len(self._done) > self._keep:
                         self._done.popitem(last=False)
                 raise
-        return Sent(tuple(done))
+        return Sent(tuple(i for i in done if i))  # "": a step that sent nothing

@@ -360,24 +360,35 @@ class TelegramChannel:
         text = message.text if keyboard or not message.choices else numbered(message)
         steps: list[Step] = []
         if message.copy_from:
-            source, source_id = _chat_id(message.copy_from[0]), int(message.copy_from[1])
-            steps.append(lambda: self.bot.copy_message(
-                chat_id, source, source_id, message_thread_id=thread))
+            steps.append(partial(self._copy, chat_id, thread, *message.copy_from))
         caption = None
         if message.file_path:
             file = FSInputFile(message.file_path)
             caption = text[:CAPTION_LIMIT] if len(text) <= CAPTION_LIMIT else None
             upload = self.bot.send_photo if message.file_kind == "photo" else self.bot.send_document
-            steps.append(lambda: upload(chat_id, file, caption=caption, message_thread_id=thread,
-                                        reply_markup=keyboard if caption else None))
+            steps.append(_step(lambda: upload(chat_id, file, caption=caption, message_thread_id=thread,
+                                              reply_markup=keyboard if caption else None)))
         if caption is None:
             parts = split_text(text)
             for i, part in enumerate(parts):
                 markup = keyboard if i == len(parts) - 1 else None
-                steps.append(partial(self.bot.send_message, chat_id, part,
-                                     message_thread_id=thread, reply_markup=markup))
+                steps.append(_step(partial(self.bot.send_message, chat_id, part,
+                                           message_thread_id=thread, reply_markup=markup)))
         content = (message.chat.key, text, message.file_path or "", *(message.copy_from or ()))
-        return await self._parts.send(str(chat_id), content, [_step(call) for call in steps])
+        return await self._parts.send(str(chat_id), content, steps)
+
+    async def _copy(self, chat_id: int | str, thread: int | None, source: str, source_id: str) -> str:
+        """The user's attachment copied in; when it cannot be (deleted, not a Telegram message)
+        the text goes without it rather than not at all. "" means nothing was copied."""
+        try:
+            copied = await self.bot.copy_message(
+                chat_id, _chat_id(source), int(source_id), message_thread_id=thread)
+        except (ValueError, TelegramBadRequest) as err:
+            log.warning("telegram: attachment not copied into %s: %s", chat_id, type(err).__name__)
+            return ""
+        except (TimeoutError, TelegramAPIError, OSError) as err:
+            raise _send_error(err) from None
+        return str(copied.message_id)
 
 
 def _step(call: Callable[[], Awaitable[Any]]) -> Step:

@@ -97,13 +97,14 @@ class Harness:
         text: str = "",
         *,
         group: str | None = None,
+        thread: str | None = None,
         reply_to: str | None = None,
         callback: str | None = None,
         attachments: tuple[Attachment, ...] = (),
         update_key: str | None = None,
     ) -> list[tuple[str, Outgoing]]:
         """One message from `who` (privately, or in `group`); returns what the bot sent."""
-        chat = ChatRef(CH, group, "group") if group else ChatRef(CH, who, "private")
+        chat = ChatRef(CH, group, "group", thread) if group else ChatRef(CH, who, "private")
         before = len(self.channel.sent)
         n = next(self._updates)
         await self.hotline.handle(
