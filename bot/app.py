@@ -95,17 +95,16 @@ class App:
     async def stop(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await self.reports.stop()
+        await self.sender.stop()  # first: a send during shutdown would reopen a channel's client
         for channel in self.channels.values():
             with contextlib.suppress(Exception):
                 await channel.stop()
-        await self.reports.stop()
-        await self.sender.stop()
         await self.db.close()
 
     def is_working_day(self, day: date) -> bool:
         """Digests go out on working days (every day when business hours are off)."""
-        checker = getattr(self.deadlines, "is_working_day", None)
-        return True if checker is None else bool(checker(day))
+        return self.deadlines.is_working_day(day)
 
     def request_stop(self) -> None:
         self._stopping.set()

@@ -7,6 +7,7 @@ restart re-creates them instead of duplicating; what they send is recorded in th
 from __future__ import annotations
 
 import logging
+from datetime import time
 from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -56,6 +57,10 @@ def build_scheduler(app: App) -> AsyncIOScheduler:
     scheduler.add_job(
         run_digest, CronTrigger(hour=hour, minute=minute, timezone=app.settings.timezone),
         args=[app], id="daily-digest", replace_existing=True, max_instances=1, coalesce=True,
-        misfire_grace_time=3 * 3600,  # a restart in the morning still sends today's digest
     )
+    # Started after today's digest time (a restart in the morning): send today's now. The
+    # in-memory job store forgets missed runs; DigestLog makes a second send impossible.
+    local = app.clock.now().astimezone(app.settings.timezone)
+    if local.time() >= time(hour, minute):
+        scheduler.add_job(run_digest, args=[app], id="daily-digest-catch-up", replace_existing=True)
     return scheduler

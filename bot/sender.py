@@ -20,7 +20,9 @@ from storage.models import MessageLink, OutboxMessage, Ticket
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 12  # with backoff capped at 5 minutes this is about half an hour of outage
+# Transient errors (platform down, network, 429) are retried for as long as they last; a send
+# that raises anything else (a bug) is given up after this many tries, recorded and reported.
+MAX_ATTEMPTS = 12
 IDLE_WAIT = 30.0  # seconds between looks at the outbox when nothing wakes the sender
 
 
@@ -139,7 +141,7 @@ class OutboxSender:
         now = self.clock.now()
         if channel is None:
             # kept pending, never given up: it goes out once that channel runs again
-            await self._fail(row, f"channel {row.channel!r} is not running", 60.0, limited=False)
+            await self._fail(row, f"channel {row.channel!r} is not running", 60.0)
             return False
         try:
             sent = await channel.send(to_outgoing(row))
@@ -150,10 +152,14 @@ class OutboxSender:
             if err.retry_after is not None:
                 self._paused[row.channel] = time.monotonic() + err.retry_after
             wait = err.retry_after if err.retry_after is not None else min(300.0, 2.0**row.attempts)
+            # the platform or the network is down: wait it out however long, never drop
             await self._fail(row, str(err), retry_in=wait)
             return False
         except Exception as err:  # a bug in an adapter must not stop the sender
             log.exception("channel %s failed sending outbox row %s", row.channel, row.id)
+            if row.attempts + 1 >= MAX_ATTEMPTS:  # it will not get better: made visible, not lost
+                await self._give_up(row, f"lỗi hệ thống khi gửi ({type(err).__name__})")
+                return True
             await self._fail(row, type(err).__name__, retry_in=min(300.0, 2.0**row.attempts))
             return False
         async with self.db.session() as session:
@@ -171,17 +177,13 @@ class OutboxSender:
         return True
 
     async def _fail(
-        self, row: OutboxMessage, reason: str, retry_in: float, limited: bool = True
+        self, row: OutboxMessage, reason: str, retry_in: float
     ) -> None:
         async with self.db.session() as session:
             stored = await session.get(OutboxMessage, row.id)
             assert stored is not None
             stored.attempts += 1
             stored.last_error = reason[:500]
-            if limited and stored.attempts >= MAX_ATTEMPTS:
-                stored.status = "failed"
-                log.error("outbox row %s to %s given up: %s", row.id, row.channel, reason)
-                return
             stored.next_attempt_at = self.clock.now() + timedelta(seconds=retry_in)
         log.warning("outbox row %s to %s delayed %.1fs: %s", row.id, row.channel, retry_in, reason)
 

@@ -198,6 +198,11 @@ async def not_resolved(ctx: Ctx, args: str) -> None:
     ticket = await load(ctx, number, asker=True)
     if ticket.status == TicketStatus.CANCELLED:
         raise HotlineError(f"Phiếu #{number} đã hủy. Xin gửi câu hỏi mới.")
+    if ticket.status not in (TicketStatus.ANSWERED, TicketStatus.CLOSED):
+        raise HotlineError(
+            f"Phiếu #{number} chưa có câu trả lời; tổ công tác vẫn đang xử lý. "
+            f"Cần nói thêm điều gì, xin gõ /bosung {number} <nội dung>."
+        )
     ticket.status = TicketStatus.IN_PROGRESS
     ticket.closed_at = None
     ticket.paused_at = None
@@ -254,5 +259,5 @@ async def rate(ctx: Ctx, args: str) -> None:
     if ticket.status != TicketStatus.CLOSED:
         raise HotlineError(f"Phiếu #{number} chưa đóng; đánh giá sau khi vấn đề được giải quyết.")
     ticket.rating = int(score)
-    await repo.add_event(ctx.session, number, "rating", str(ctx.who), ctx.now, score)
+    await repo.add_event(ctx.session, number, "rating", str(ctx.who), ctx.now, score, ctx.msg.display_name)
     await ctx.reply(f"Cảm ơn anh/chị đã đánh giá phiếu #{number}: {score}/5.")

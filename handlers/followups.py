@@ -103,11 +103,11 @@ async def escalate_overdue(out: Outbound) -> None:
         hours = out.deadlines.hours_between(t.due_at, out.now)
         lines[t.id] = (
             f"#{t.id} {fmt.area_name(out.settings, t.area_code)} — {fmt.commune_name(t.commune_id)}"
-            f" — {group.name if group else 'chưa có tổ'} — trễ {hours:.1f} giờ làm việc"
+            f" — {group.name if group else 'chưa có tổ'} — trễ {reports.num(hours)} giờ làm việc"
             + (f" (đã hoãn: {t.postpone_reason})" if t.postpone_reason else "")
         )
         t.overdue_escalated_at = out.now
-        await repo.add_event(out.session, t.id, "overdue", "bot", out.now, f"Trễ {hours:.1f} giờ")
+        await repo.add_event(out.session, t.id, "overdue", "bot", out.now, f"Trễ {reports.num(hours)} giờ")
     for sup in sorted(out.settings.supervisors, key=str):
         mine = [t for t in late if out.oversees(sup, t.area_code)]
         if not mine:
@@ -181,8 +181,15 @@ async def daily_digest(out: Outbound, today: date) -> None:
         )
     if not out.settings.supervisors or not await _once(out, f"supervisors:{today.isoformat()}"):
         return
-    start = datetime.combine(today - timedelta(days=1), time(0), tzinfo=tz)
-    end = start + timedelta(days=1)
+    # the previous working day: on Monday, Friday's numbers (the weekend's are counted with them)
+    previous = today - timedelta(days=1)
+    while not out.deadlines.is_working_day(previous) and (today - previous).days < 14:
+        previous -= timedelta(days=1)
+    start = datetime.combine(previous, time(0), tzinfo=tz)
+    end = datetime.combine(today, time(0), tzinfo=tz)
+    last = today - timedelta(days=1)
+    span = f"ngày {previous:%d/%m/%Y}" if previous == last else (
+        f"từ {previous:%d/%m} đến hết {last:%d/%m/%Y}")
     overdue = await repo.overdue_tickets(out.session, out.now)
     # a supervisor limited to some areas gets the numbers of those areas only
     views: dict[frozenset[str] | None, list[Identity]] = {}
@@ -195,14 +202,14 @@ async def daily_digest(out: Outbound, today: date) -> None:
         closed = await _count(out, scope, Ticket.closed_at >= start, Ticket.closed_at < end)
         late = [t for t in overdue if areas is None or t.area_code in areas]
         lines = [
-            f"📊 Số liệu ngày {start:%d/%m/%Y}"
+            f"📊 Số liệu {span}"
             + (f" ({', '.join(fmt.area_name(out.settings, a) for a in sorted(areas))})" if areas else "")
             + f": {received} câu hỏi mới, {answered} đã trả lời, {closed} đã đóng.",
             f"Đang quá hạn: {len(late)} phiếu.",
         ]
         lines += [fmt.line(t, out.settings) for t in late[:20]]
         total, failed = await reports.failed_deliveries(out.session, start, areas)
-        lines += reports.delivery_lines(total, failed, "từ hôm qua", tz)
+        lines += reports.delivery_lines(total, failed, span, tz)
         for sup in supervisors:
             await out.send_to(sup, "\n".join(lines))
 

@@ -113,10 +113,19 @@ async def show(ctx: Ctx, entry_id: int) -> None:
     if entry is None or not entry.current:
         raise HotlineError(f"Không có mục sổ tay số {entry_id}.")
     source = f", từ phiếu {entry.source}" if entry.source.startswith("#") else ""
-    await ctx.reply(
+    text = (
         f"📘 Sổ tay — mục {entry.id} ({fmt.area_name(ctx.settings, entry.area_code)}{source})\n"
         f"{entry.question}\n\n{entry.answer}"
     )
+    state = await repo.get_state(ctx.session, ctx.state_key)
+    if state is None or state.state != SUGGESTING:
+        await ctx.reply(text)
+        return
+    # read while deciding about a question: the question's choices stay on offer
+    others = [i for i in json.loads(state.data)["entries"] if i != entry.id]
+    choices = [Choice("Đã rõ, cảm ơn", "/daro"), Choice("Vẫn cần hỏi", "/vancanhoi")]
+    choices += [Choice(f"Xem mục {i}", f"/sotay xem {i}") for i in others]
+    await ctx.reply(f"{text}\n\nĐã rõ chưa? Chọn bên dưới (“Vẫn cần hỏi”: câu hỏi được gửi đi).", choices)
 
 
 async def publish(ctx: Ctx, number: int, new_answer: str) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -61,6 +61,8 @@ class Deadlines(Protocol):
     def add_hours(self, start: datetime, hours: float) -> datetime: ...
 
     def hours_between(self, start: datetime, end: datetime) -> float: ...
+
+    def is_working_day(self, day: date) -> bool: ...
 
 
 class Clock(Protocol):

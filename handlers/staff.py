@@ -212,6 +212,8 @@ async def postpone(ctx: Ctx, args: str) -> None:
         raise HotlineError(f"Phiếu #{number} đã được hoãn một lần; không hoãn thêm được.")
     if ticket.due_at is None:
         raise HotlineError(f"Phiếu #{number} không có hạn để hoãn.")
+    if ticket.first_response_at is not None:  # the deadline that counted has passed or been met
+        raise HotlineError(f"Phiếu #{number} đã được trả lời; hạn trả lời không hoãn được nữa.")
     ticket.postponed_at = ctx.now
     ticket.postpone_reason = reason
     deadlines.schedule(ticket, ctx, ctx.now, ctx.deadlines.add_hours(ticket.due_at, hours))

@@ -45,7 +45,7 @@ async def load(ctx: Ctx, number: int, *, asker: bool = False, staff: bool = Fals
     ticket = await repo.get_ticket(ctx.session, number)
     if ticket is None:
         raise TicketNotFound(number)
-    if ctx.is_supervisor:
+    if ctx.is_supervisor and (staff or not asker):  # a supervisor acts as staff, never as the cadre
         limited = ctx.supervisor_areas
         if limited is None or ticket.area_code in limited:
             return ticket

@@ -36,8 +36,9 @@ async def test_suggestion_then_understood_opens_no_ticket(hx):
     assert "Sổ tay" in menu.text and LAND_Q in menu.text
     assert [c.command for c in menu.choices] == [f"/sotay xem {entry}", "/daro", "/vancanhoi"]
     out = await hx.say("binh", "1")
-    assert ANSWER in texts_to(out, "binh")[0]
-    out = await hx.say("binh", "/daro")
+    [(_, full)] = out
+    assert ANSWER in full.text and [c.command for c in full.choices] == ["/daro", "/vancanhoi"]
+    out = await hx.say("binh", "1")  # "Đã rõ, cảm ơn", offered again with the full entry
     assert "Cảm ơn" in texts_to(out, "binh")[0]
     assert await count(hx, Ticket) == 1
     async with hx.db.session() as s:

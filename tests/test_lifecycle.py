@@ -268,3 +268,25 @@ async def test_member_replying_privately_to_a_card_answers_and_the_cadre_still_a
     out = await hx.say("an", "Thửa đất có nhà ở từ năm 1990.", reply_to=confirmation_id)
     assert any("bổ sung thông tin" in t and "1990" in t for t in texts_to(out, "dd1"))
     await hx.db.close()
+
+
+async def test_not_resolved_needs_an_answer_and_carries_the_cadres_words(hx):
+    await hx.register("an")
+    n = await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    out = await hx.say("an", f"/chua {n} vẫn chưa rõ")
+    assert texts_to(out, "an")[0].startswith(f"Phiếu #{n} chưa có câu trả lời")
+    assert texts_to(out, "g_dat") == []
+    await hx.say("dd", f"/tl {n} Hồ sơ gồm đơn Mẫu 04/ĐK.", group="g_dat")
+    out = await hx.say("an", f"/chua {n} thửa đất đang tranh chấp thì sao?")
+    assert any(f"#{n}" in t and "thửa đất đang tranh chấp" in t for t in texts_to(out, "g_dat"))
+
+
+async def test_postponing_after_the_answer_and_supervisors_acting_as_cadre_are_refused(hx):
+    await hx.register("an")
+    n = await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    await hx.say("dd", f"/tl {n} Hồ sơ gồm đơn Mẫu 04/ĐK.", group="g_dat")
+    out = await hx.say("dd", f"/hoan {n} 4h chờ ý kiến sở", group="g_dat")
+    assert "đã được trả lời" in texts_to(out, "g_dat")[0]
+    for command in (f"/xong {n}", f"/chua {n}", f"/huy {n}"):
+        out = await hx.say("sep", command)
+        assert "Không tìm thấy phiếu" in texts_to(out, "sep")[0], command

@@ -60,7 +60,7 @@ async def test_permanent_failure_is_recorded_and_supervisors_told(hx):
     assert "#1 → mem:g_dat — chat not found (09:00 23/11)" in overdue
     hx.clock.advance(days=1)
     [digest] = texts_to(await hx.digest(), "sep")
-    assert "❗ 1 tin không gửi được từ hôm qua" in digest and "#1 → mem:g_dat" in digest
+    assert "❗ 1 tin không gửi được ngày 23/11/2026" in digest and "#1 → mem:g_dat" in digest
     hx.clock.advance(days=7)
     assert "không gửi được" not in texts_to(await hx.say("sep", "/quahan"), "sep")[0]
 
@@ -93,3 +93,29 @@ async def test_429_pauses_the_whole_channel_then_everything_goes_out_in_order(hx
     cards = [m.text.split("\n")[0] for _, m in hx.channel.sent if m.chat.chat_id == "g_dat"]
     assert cards == ["📩 Phiếu #1 — Đất đai", "📩 Phiếu #2 — Đất đai"]
     assert texts_to(hx.channel.sent, "an") and texts_to(hx.channel.sent, "bob")
+
+
+async def test_an_outage_of_hours_loses_nothing(hx):
+    await hx.register("an")
+    hx.channel.fail_next = [SendError("HTTP 502") for _ in range(30)]  # ~2 hours at the cap
+    await hx.say("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    for _ in range(40):
+        hx.clock.advance(seconds=301)
+        await hx.sender.deliver_due()
+    assert [m.text.split("\n")[0] for _, m in hx.channel.sent if m.chat.chat_id == "g_dat"] == [
+        "📩 Phiếu #1 — Đất đai"]
+    assert any("số phiếu #1" in t for t in texts_to(hx.channel.sent, "an"))
+
+
+async def test_a_send_that_keeps_crashing_is_given_up_visibly(hx):
+    await hx.register("an")
+    hx.channel.fail_next = [RuntimeError("adapter bug") for _ in range(24)]  # card, confirmation
+    await hx.say("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    for _ in range(15):
+        hx.clock.advance(seconds=301)
+        await hx.sender.deliver_due()
+    warnings = texts_to(hx.channel.sent, "sep")
+    assert len(warnings) == 2 and all("lỗi hệ thống khi gửi (RuntimeError)" in w for w in warnings)
+    async with hx.db.session() as s:
+        failed = (await s.execute(select(OutboxMessage).where(OutboxMessage.status == "failed"))).all()
+        assert len(failed) == 2
