@@ -117,7 +117,8 @@ async def _handbook(cfg: Config, action: str, path: Path) -> int:
                 if not path.exists():
                     print(f"{path}: no such file", file=sys.stderr)  # noqa: T201
                     return 2
-                n = await handbook.import_file(session, path, by="import", now=datetime.now(UTC))
+                n = await handbook.import_file(session, path, by="import", now=datetime.now(UTC),
+                                               areas={a.code for a in cfg.areas})
             else:
                 n = await handbook.export_file(session, path)
     except (KeyError, ValueError) as err:

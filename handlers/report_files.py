@@ -143,7 +143,8 @@ async def write_workbook(
     by_group: dict[str | None, _Cell] = {}
     q = (
         select(
-            Ticket.id, Ticket.created_at, Ticket.due_at, Ticket.first_response_at, Ticket.closed_at,
+            Ticket.id, Ticket.created_at, Ticket.due_at, reports.response_due(), Ticket.first_response_at,
+            Ticket.closed_at,
             Ticket.commune_id, User.name, Ticket.area_code, Ticket.group_key, Ticket.status, Ticket.rating,
         )
         .join(User, User.id == Ticket.asker_id, isouter=True)
@@ -155,7 +156,7 @@ async def write_workbook(
     status_text = dict(STATUS_TEXT)
     result = await session.stream(q)
     async for part in result.partitions():
-        for number, created, due, first, closed, cid, asker, area, gkey, status, rating in part:
+        for number, created, due, response_due, first, closed, cid, asker, area, gkey, status, rating in part:
             start = created.timestamp()
             response = hours.hours(start, first.timestamp()) if first is not None else None
             resolution = (
@@ -163,8 +164,8 @@ async def write_workbook(
                 if closed is not None and status == TicketStatus.CLOSED else None
             )
             overdue = status in WAITING and due is not None and due < now
-            if first is not None and due is not None:
-                on_time: bool | None = first <= due
+            if first is not None and response_due is not None:
+                on_time: bool | None = first <= response_due
             else:
                 on_time = False if first is None and overdue else None
             tickets.append((

@@ -191,12 +191,17 @@ def is_overdue(now: datetime) -> ColumnElement[bool]:
     return and_(waiting_for_group(), Ticket.due_at < now)
 
 
+def response_due() -> ColumnElement[datetime]:
+    """The deadline of the first response (tickets from before it was kept: the current one)."""
+    return func.coalesce(Ticket.response_due_at, Ticket.due_at)
+
+
 def is_on_time() -> ColumnElement[bool]:
-    return and_(Ticket.first_response_at.is_not(None), Ticket.first_response_at <= Ticket.due_at)
+    return and_(Ticket.first_response_at.is_not(None), Ticket.first_response_at <= response_due())
 
 
 def is_late(now: datetime) -> ColumnElement[bool]:
-    answered_late = and_(Ticket.first_response_at.is_not(None), Ticket.first_response_at > Ticket.due_at)
+    answered_late = and_(Ticket.first_response_at.is_not(None), Ticket.first_response_at > response_due())
     return or_(answered_late, and_(Ticket.first_response_at.is_(None), is_overdue(now)))
 
 

@@ -22,6 +22,13 @@ def _actor(ctx: Ctx) -> str:
     return f"{name} ({groups[0].name})" if groups else name
 
 
+def _first_response(ticket: Ticket, ctx: Ctx) -> None:
+    """An answer or a question back: the first one is what the on-time share measures."""
+    if ticket.first_response_at is None:
+        ticket.first_response_at = ctx.now
+        ticket.response_due_at = ticket.due_at
+
+
 async def _active(ctx: Ctx, number: int) -> Ticket:
     ticket = await load(ctx, number, staff=True)
     if ticket.status in FINISHED:
@@ -37,7 +44,7 @@ async def answer(ctx: Ctx, args: str) -> None:
         raise UsageError(usage)
     ticket = await _active(ctx, number)
     ticket.status = TicketStatus.ANSWERED
-    ticket.first_response_at = ticket.first_response_at or ctx.now
+    _first_response(ticket, ctx)
     ticket.answered_at = ctx.now
     ticket.claimed_by = ticket.claimed_by or str(ctx.who)
     await repo.add_event(ctx.session, number, "answer", str(ctx.who), ctx.now, text, _actor(ctx))
@@ -180,8 +187,8 @@ async def ask_back(ctx: Ctx, args: str) -> None:
         raise UsageError(usage)
     ticket = await _active(ctx, number)
     ticket.status = TicketStatus.WAITING
+    _first_response(ticket, ctx)
     deadlines.pause(ticket, ctx)
-    ticket.first_response_at = ticket.first_response_at or ctx.now
     await repo.add_event(ctx.session, number, "ask_back", str(ctx.who), ctx.now, question, _actor(ctx))
     await ctx.send_to_asker(
         ticket,

@@ -12,7 +12,7 @@ import csv
 import io
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -262,16 +262,33 @@ def _parse_markdown(body: str) -> list[tuple[str, str, str]]:
     return entries
 
 
-async def import_file(session: AsyncSession, path: Path, *, by: str, now: datetime) -> int:
-    """Load a CSV (area,question,answer) or Markdown file of entries; returns how many."""
+async def import_file(
+    session: AsyncSession, path: Path, *, by: str, now: datetime, areas: Collection[str] | None = None
+) -> int:
+    """Load a CSV (area,question,answer) or Markdown file of entries; returns how many were
+    added. Entries already current (same question and answer) are skipped, so importing a file
+    twice adds nothing; an area code not in `areas` is a ValueError and nothing is added."""
     body = path.read_text("utf-8-sig")
     if path.suffix.lower() == ".csv":
         rows = [(r["area"].strip(), r["question"], r["answer"]) for r in csv.DictReader(io.StringIO(body))]
     else:
         rows = _parse_markdown(body)
+    if areas is not None:
+        for i, (area, question, _) in enumerate(rows, start=1):
+            if area not in areas:
+                raise ValueError(
+                    f"entry {i} ({question.strip()[:40]!r}): unknown area code {area!r}; "
+                    f"codes: {', '.join(sorted(areas))}"
+                )
+    have = {(e.question.strip(), e.answer.strip()) for e in await current_entries(session)}
+    added = 0
     for area, question, answer in rows:
+        if (question.strip(), answer.strip()) in have:
+            continue
+        have.add((question.strip(), answer.strip()))
         await add(session, area, question, answer, source="import", by=by, now=now)
-    return len(rows)
+        added += 1
+    return added
 
 
 async def export_file(session: AsyncSession, path: Path) -> int:

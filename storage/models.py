@@ -99,6 +99,9 @@ class Ticket(SQLModel, table=True):
     answered_at: datetime | None = _ts()
     closed_at: datetime | None = _ts()
     due_at: datetime | None = _ts(index=True)
+    # the deadline the first response was measured against, frozen then: reopening or
+    # postponing later moves due_at but never turns a late answer into an on-time one
+    response_due_at: datetime | None = _ts()
     escalated_at: datetime | None = _ts()
     escalation_reason: str | None = None
     resolution_due_at: datetime | None = _ts()

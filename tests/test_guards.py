@@ -187,10 +187,12 @@ async def test_a_database_from_before_migrations_is_adopted(db_url):
 
     db = Database(db_url)
     tables = [t for t in SQLModel.metadata.sorted_tables if t.name != ReportJob.__tablename__]
-    async with db.engine.begin() as conn:  # as create_all made it, before report jobs existed
+    async with db.engine.begin() as conn:  # as create_all made it before report jobs existed
         await conn.run_sync(lambda c: SQLModel.metadata.create_all(c, tables=tables))
+        await conn.execute(text("ALTER TABLE ticket DROP COLUMN response_due_at"))  # nor this
     await db.upgrade()
     async with db.session() as s:
-        assert (await s.execute(text("SELECT version_num FROM alembic_version"))).scalar_one() == "0001"
+        assert (await s.execute(text("SELECT version_num FROM alembic_version"))).scalar_one() == "0002"
         assert (await s.execute(text("SELECT count(*) FROM reportjob"))).scalar_one() == 0
+        assert (await s.execute(text("SELECT count(response_due_at) FROM ticket"))).scalar_one() == 0
     await db.close()

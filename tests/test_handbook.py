@@ -146,7 +146,7 @@ async def test_term_counts_follow_additions_edits_and_retirements(hx):
     assert after[handbook.ENTRIES] == 1 and after["chung"] == 0 and after["matkhau"] == 1
 
 
-def test_handbook_cli_import_export(tmp_path):
+def test_handbook_cli_import_export(tmp_path, capsys):
     from bot.cli import main
 
     config = tmp_path / "c.toml"
@@ -162,6 +162,15 @@ def test_handbook_cli_import_export(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("khong,dung\n1,2\n", "utf-8")
     assert main(["handbook", "import", str(bad), "--config", str(config)]) == 2
+    # a name instead of a code: refused, nothing imported; the same file again: nothing added
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("area,question,answer\nTư pháp,Sao y bản chính ở đâu?,Tại UBND cấp xã.\n", "utf-8")
+    assert main(["handbook", "import", str(wrong), "--config", str(config)]) == 2
+    assert "unknown area code 'Tư pháp'; codes: tu_phap" in capsys.readouterr().err
+    assert main(["handbook", "import", str(source), "--config", str(config)]) == 0
+    assert "0 mục sổ tay" in capsys.readouterr().out
+    assert main(["handbook", "export", str(out), "--config", str(config)]) == 0
+    assert out.read_text("utf-8").count("## ") == 1
 
 
 async def test_summary_counts_questions_the_handbook_answered(hx):

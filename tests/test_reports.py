@@ -396,3 +396,15 @@ async def test_supervisor_limited_to_areas_sees_only_those(db_url):
 async def test_a_supervisor_typing_a_question_is_pointed_to_their_commands(wx):
     text = await reply(wx, "Cho tôi xem tình hình tuần này")
     assert text.startswith("Lãnh đạo không gửi câu hỏi qua đường dây này.") and "/tongket" in text
+
+
+async def test_a_late_answer_stays_late_after_the_ticket_is_reopened(db_url):
+    hx = await make_harness(db_url)
+    await hx.register("an")
+    n = await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")  # due in 8 clock hours
+    hx.clock.advance(hours=10)
+    await hx.say("dd", f"/tl {n} Hồ sơ gồm đơn Mẫu 04/ĐK.", group="g_dat")  # two hours late
+    await hx.say("an", f"/chua {n} còn vướng về tranh chấp")  # a new deadline for the rest
+    text = texts_to(await hx.say("sep", "/tongket"), "sep")[0]
+    assert "Trả lời đúng hạn: 0% (0/1)" in text
+    await hx.db.close()

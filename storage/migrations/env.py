@@ -3,14 +3,23 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from storage.migrate import include_name
+from storage.models import UTCDateTime
+
+
+def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """UTCDateTime is a plain DateTime in the database: migrations need not import the models."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime()"
+    return False
+
 
 context.configure(
     connection=context.config.attributes["connection"],
     target_metadata=SQLModel.metadata,
     render_as_batch=True,  # SQLite alters a table by copying it; batch mode does that for us
     include_name=include_name,
+    render_item=render_item,
 )
 with context.begin_transaction():
     context.run_migrations()
