@@ -20,6 +20,8 @@ CHOOSE_AREA = "choose_area"
 
 async def active_cadre(ctx: Ctx) -> User:
     """The registered, approved cadre speaking; otherwise a Vietnamese explanation."""
+    if ctx.msg.chat.kind == "group":
+        raise HotlineError("Lệnh này dùng khi nhắn riêng với bot, không dùng trong nhóm.")
     user = await ctx.user()
     if user is None and ctx.is_supervisor:
         raise HotlineError(

@@ -165,7 +165,12 @@ async def dispatch(ctx: Ctx) -> None:
         )
         return
     if not text and msg.attachments:
-        await ctx.reply("Đã nhận tệp/ảnh. Xin gõ kèm nội dung câu hỏi để gửi cho tổ công tác.")
+        await cadre.active_cadre(ctx)  # someone unregistered is shown how to register first
+        if msg.attachments[0].kind in ("sticker", "voice"):
+            await ctx.reply("Bot chưa đọc được nhãn dán hay tin nhắn thoại. Xin gõ câu hỏi bằng chữ "
+                            "(có thể kèm ảnh chụp).")
+        else:
+            await ctx.reply("Đã nhận tệp/ảnh. Xin gõ kèm nội dung câu hỏi để gửi cho tổ công tác.")
         return
     await cadre.ask(ctx, text)
 

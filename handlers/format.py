@@ -98,5 +98,5 @@ def history(
     for e in events:
         who = e.actor_name or e.actor
         body = f": {e.text}" if e.text else ""
-        lines.append(f"• {when(e.at, tz)} — {EVENT_TEXT.get(e.kind, e.kind)} ({who}){body}")
+        lines.append(f"• {when(e.at, tz)} — {EVENT_TEXT.get(e.kind, e.kind)} — {who}{body}")
     return "\n".join(lines)

@@ -5,8 +5,11 @@ from __future__ import annotations
 from handlers.context import Ctx
 
 CADRE = """Dành cho cán bộ xã/phường (nhắn riêng với bot):
-• Gõ thẳng câu hỏi (hoặc /hoi <nội dung>) — tạo phiếu, báo số phiếu và hạn trả lời
-• /dangky — đăng ký (hoặc /dangky Họ tên | Xã/phường | Chức vụ)
+• Gõ thẳng câu hỏi (hoặc /hoi <nội dung>) — tạo phiếu, báo số phiếu và hạn trả lời;
+  /linhvuc <mã> — chọn lĩnh vực khi bot chưa chắc câu hỏi thuộc lĩnh vực nào
+• Khi bot gợi ý mục sổ tay: /daro — đã rõ, không gửi câu hỏi; /vancanhoi — vẫn gửi câu hỏi
+• /start hoặc /dangky — đăng ký (hoặc một dòng: /dangky Họ tên | Xã/phường | Chức vụ);
+  /chonxa <số> — chọn xã/phường khi bot hỏi tên nào trong các tên gần giống
 • /thamgia <mã mời> — đăng ký bằng mã mời
 • /cuatoi — các phiếu của tôi
 • /phieu <số> — xem một phiếu và lịch sử
@@ -15,13 +18,14 @@ CADRE = """Dành cho cán bộ xã/phường (nhắn riêng với bot):
 • /chua <số> [ý kiến] — chưa giải quyết, mở lại phiếu
 • /huy <số> — hủy câu hỏi
 • /danhgia <số> <1-5> — đánh giá câu trả lời
-• /tracuu <từ khóa> — tra cứu sổ tay hướng dẫn; /sotay xem <mã mục> — xem một mục"""
+• /tracuu <từ khóa> — tra cứu sổ tay hướng dẫn; /sotay xem <mã mục> — xem một mục
+• /trogiup (hoặc /help) — hướng dẫn này"""
 
 STAFF = """Dành cho tổ công tác (trong nhóm):
-• Trả lời (reply) thẻ phiếu, hoặc /tl <số> <nội dung> — gửi trả lời cho cán bộ
+• /tl <số> <nội dung>, hoặc trả lời (reply) thẻ phiếu trên Telegram — gửi trả lời cho cán bộ
 • /nhan <số> — nhận xử lý
 • /chuyen <số> <mã lĩnh vực> [lý do] — chuyển sang lĩnh vực/tổ khác
-• /vuot <số> <lý do> — vượt thẩm quyền, báo cáo lãnh đạo
+• /vuot <số> [lý do] — vượt thẩm quyền, báo cáo lãnh đạo
 • /dong <số> [lý do] — đóng phiếu
 • /chuaxuly — các phiếu của tổ đang chờ
 • /hoilai <số> <câu hỏi> — hỏi lại cán bộ (tạm dừng hạn)

@@ -683,6 +683,7 @@ def summary_text(s: Summary, settings: HotlineSettings) -> str:
         lines += [
             f"Đã trả lời: {c.answered} · Đã đóng: {c.closed} · Còn mở: {c.open} · Quá hạn: {c.overdue}"
             + (f" · Đã hủy: {c.cancelled}" if c.cancelled else ""),
+            "Thời gian phản hồi: chưa có phiếu nào được phản hồi." if s.median is None else
             f"Thời gian phản hồi (giờ làm việc): trung vị {num(s.median)} giờ, "
             f"90% trong {num(s.p90)} giờ ({len(s.response)} phiếu đã phản hồi).",
             f"Trả lời đúng hạn: {share(c.on_time, c.decided)}.",

@@ -128,10 +128,7 @@ async def escalate(ctx: Ctx, args: str) -> None:
     """/vuot N [lý do] — beyond the group's authority: report to the supervisors."""
     number, reason = await parse_ticket(ctx, args, "/vuot <số phiếu> [lý do]")
     ticket = await _active(ctx, number)
-    if not reason and not ctx.msg.callback:
-        raise UsageError(f"/vuot {number} <lý do vượt thẩm quyền>")
-    # a button press carries no reason: escalate now, the reason can follow with /vuot N <lý do>
-    reason = reason or "(chưa ghi lý do)"
+    reason = reason or "(chưa ghi lý do)"  # optional, as on the card's button
     ticket.escalated_at = ctx.now
     ticket.escalation_reason = reason
     await repo.add_event(ctx.session, number, "escalate", str(ctx.who), ctx.now, reason, _actor(ctx))

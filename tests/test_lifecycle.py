@@ -100,6 +100,13 @@ async def test_group_acts_only_on_its_own_tickets(hx):
     assert "Không tìm thấy phiếu" in texts_to(out, "bob")[0]
 
 
+async def test_escalation_reason_is_optional(hx):
+    await hx.register("an")
+    n = await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    out = await hx.say("dd", f"/vuot {n}", group="g_dat")
+    assert any(f"#{n}" in t and "Lý do: (chưa ghi lý do)" in t for t in texts_to(out, "sep"))
+
+
 async def test_transfer_and_escalate(hx):
     await hx.register("an")
     n = await hx.ask("an", "Kinh phí sửa chữa trụ sở dôi dư lấy từ nguồn ngân sách nào?")
@@ -109,8 +116,6 @@ async def test_transfer_and_escalate(hx):
     out = await hx.say("tc", f"/chuyen {n} dat_dai liên quan đất công", group="g_tc")
     assert any(f"#{n}" in t and "Chuyển từ Tổ Tài chính" in t for t in texts_to(out, "g_dat"))
     assert any(f"#{n}" in t and "Đất đai" in t for t in texts_to(out, "an"))
-    out = await hx.say("dd", f"/vuot {n}", group="g_dat")
-    assert "Cách dùng" in texts_to(out, "g_dat")[0]
     out = await hx.say("dd", f"/vuot {n} cần ý kiến UBND tỉnh", group="g_dat")
     assert any(f"#{n}" in t and "cần ý kiến UBND tỉnh" in t for t in texts_to(out, "sep"))
     out = await hx.say("sep", f"/tl {n} UBND tỉnh đồng ý dùng nguồn cải cách tiền lương.")
@@ -228,7 +233,7 @@ async def test_photo_question_is_recorded_in_history(hx):
     card = next(m for _, m in out if m.chat.chat_id == "g_dat")
     assert card.copy_from is not None
     out = await hx.say("an", "/phieu 1")
-    assert "Đính kèm (An Nguyễn): Ảnh" in texts_to(out, "an")[0]
+    assert "Đính kèm — An Nguyễn: Ảnh" in texts_to(out, "an")[0]
 
 
 async def test_photo_answer_reaches_the_cadre_with_the_photo(hx):
@@ -290,3 +295,23 @@ async def test_postponing_after_the_answer_and_supervisors_acting_as_cadre_are_r
     for command in (f"/xong {n}", f"/chua {n}", f"/huy {n}"):
         out = await hx.say("sep", command)
         assert "Không tìm thấy phiếu" in texts_to(out, "sep")[0], command
+
+
+async def test_stickers_voice_and_cadre_commands_in_groups_get_a_fitting_answer(hx):
+    out = await hx.say("lan", "", attachments=(Attachment("sticker", "s1"),))
+    assert texts_to(out, "lan")[0].startswith("Anh/chị chưa đăng ký")
+    await hx.register("an")
+    out = await hx.say("an", "", attachments=(Attachment("voice", "v1"),))
+    assert texts_to(out, "an")[0].startswith("Bot chưa đọc được nhãn dán hay tin nhắn thoại")
+    out = await hx.say("dd", "/cuatoi", group="g_dat")
+    assert texts_to(out, "g_dat") == ["Lệnh này dùng khi nhắn riêng với bot, không dùng trong nhóm."]
+
+
+def test_every_command_is_in_the_help():
+    import re
+
+    from handlers import help as help_texts
+    from handlers.core import COMMANDS
+
+    written = set(re.findall(r"/([a-z]+)", help_texts.CADRE + help_texts.STAFF + help_texts.SUPERVISOR))
+    assert set(COMMANDS) - written == set()
