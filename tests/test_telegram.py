@@ -13,7 +13,7 @@ from bot.app import App
 from bot.channels.base import SendError
 from bot.config import Config
 from handlers.messages import ChatRef, Outgoing
-from storage.models import Ticket
+from storage.models import Ticket, TicketEvent
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.helpers.waiting import eventually, free_port
 
@@ -94,6 +94,17 @@ async def test_lifecycle_reply_to_card_and_tl(polling_bot, server):
     assert server.confirmed_offset > 0  # offsets confirmed as updates are stored
     scopes = [c["scope"]["type"] for c in server.commands]
     assert scopes == ["all_private_chats", "all_group_chats"]
+    # the cadre closes it with the button under the answer, then rates it with a button
+    server.press(CADRE, answer[0], f"/xong {n}")
+    rate = await eventually(lambda: [s for s in server.to(CADRE) if s.buttons and "★" in s.buttons[0][0]],
+                            "the rating question")
+    await eventually(lambda: any(f"#{n}" in t and "đã đóng" in t for t in server.texts_to(LAND)),
+                     "the group told it is closed")
+    server.press(CADRE, rate[0], f"/danhgia {n} 5")
+    await eventually(lambda: any("5/5" in t for t in server.texts_to(CADRE)), "the rating thanked")
+    async with polling_bot.db.session() as s:
+        ticket = await s.get(Ticket, n)
+        assert ticket.status == "closed" and ticket.rating == 5
 
 
 async def test_forum_topic_gets_the_card_and_answers_from_it(polling_bot, server):
@@ -135,6 +146,14 @@ async def test_photo_reaches_the_group_with_the_card(polling_bot, server):
     server.message(CADRE, photo="PHOTO1", caption="Ảnh sổ đỏ bị rách, cấp đổi sổ đỏ thế nào?")
     sent = await eventually(lambda: len(server.to(LAND)) >= 2 and server.to(LAND), "copy and card")
     assert sent[0].method == "copyMessage" and sent[1].text.startswith("📩 Phiếu #1")
+    # a document from staff, as the answer: copied to the cadre with the answer's text
+    server.message(STAFF, document="MAU04", caption="/tl 1 Mẫu đơn kèm theo.", chat_id=LAND,
+                   chat_type="supergroup")
+    got = await eventually(lambda: len(server.to(CADRE)) >= 3 and server.to(CADRE)[-2:], "the answer")
+    assert got[0].method == "copyMessage" and "Mẫu đơn kèm theo" in got[1].text
+    async with polling_bot.db.session() as s:
+        kinds = [e.kind for e in (await s.execute(select(TicketEvent))).scalars()]
+    assert kinds.count("attachment") == 1 and "answer" in kinds
 
 
 async def test_429_is_honoured_without_loss_or_duplicate(polling_bot, server):
@@ -196,6 +215,12 @@ async def test_webhook_mode_lifecycle_secret_and_redelivery(tmp_path, server):
                                reply_to=card.message_id)
         assert await server.deliver(reply, SECRET) == 200
         await eventually(lambda: any("Mẫu 04/ĐK" in t for t in server.texts_to(CADRE)), "answer")
+        tl = server.message(STAFF, "/tl 1 Thêm: bản sao CCCD.", chat_id=LAND, chat_type="supergroup")
+        assert await server.deliver(tl, SECRET) == 200
+        await eventually(lambda: any("bản sao CCCD" in t for t in server.texts_to(CADRE)), "/tl")
+        done = server.message(CADRE, "/xong 1")
+        assert await server.deliver(done, SECRET) == 200
+        await eventually(lambda: any("Đã đóng phiếu #1" in t for t in server.texts_to(CADRE)), "closed")
         assert await server.deliver({"update_id": "garbage"}, SECRET) == 400
         async with app.db.session() as s:
             assert (await s.execute(select(func.count()).select_from(Ticket))).scalar_one() == 1

@@ -181,6 +181,24 @@ async def test_card_reaches_group_on_other_platform_and_answer_returns(start_bot
     assert "#1" in answer and "Bình" in answer
 
 
+async def test_telegram_cadre_answered_by_zalo_member_list(start_bot: StartBot, server):
+    bot = await start_bot()
+
+    async def from_telegram_cadre(text: str, key: str) -> None:
+        await bot.app.hotline.handle(Inbound(
+            sender=Identity("telegram", "42"), chat=ChatRef("telegram", "42"), text=text,
+            display_name="Lan", message_id=key, update_key=key,
+        ))
+
+    await from_telegram_cadre("/dangky Trần Thị Lan | Xã Nam Đàn | Công chức địa chính", "t1")
+    await from_telegram_cadre(LAND_QUESTION, "t2")
+    card = await bot.reply_to("staff1", "📩 Phiếu #1")  # the land group is a Zalo member list
+    assert "Trần Thị Lan" in card
+    server.queue(text_event("staff1", "/tl 1 Hồ sơ gồm đơn Mẫu 04/ĐK."))
+    await eventually(lambda: any("Mẫu 04/ĐK" in t for t in bot.tg_texts("42")), "the answer on Telegram")
+    await bot.reply_to("staff2", "trả lời")  # the other member sees who answered
+
+
 async def test_numbered_choice_picks_the_first_choice(start_bot: StartBot, server):
     bot = await start_bot()
     await bot.register()

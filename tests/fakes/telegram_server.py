@@ -95,7 +95,7 @@ class FakeTelegram:
     def message(
         self, uid: int, text: str = "", *, chat_id: int | None = None, chat_type: str = "private",
         reply_to: int | None = None, thread_id: int | None = None, name: str = "",
-        photo: str | None = None, caption: str | None = None,
+        photo: str | None = None, caption: str | None = None, document: str | None = None,
     ) -> dict[str, Any]:
         """Queue a message update; returns it (with update_id and message_id)."""
         chat = {"id": chat_id or uid, "type": chat_type}
@@ -111,8 +111,11 @@ class FakeTelegram:
             msg["text"] = text
         if photo:
             msg["photo"] = [{"file_id": photo, "file_unique_id": photo + "u", "width": 90, "height": 90}]
-            if caption:
-                msg["caption"] = caption
+        if document:
+            msg["document"] = {"file_id": document, "file_unique_id": document + "u",
+                               "file_name": f"{document}.pdf", "mime_type": "application/pdf"}
+        if caption:
+            msg["caption"] = caption
         if thread_id:
             msg["message_thread_id"] = thread_id
             msg["is_topic_message"] = True
