@@ -136,7 +136,8 @@ async def open_ticket(
     await ctx.reply(
         f"Đã nhận câu hỏi, số phiếu #{ticket.id}.\n"
         f"Lĩnh vực: {area.name}\nChuyển đến: {where}\n"
-        f"Hạn trả lời: {fmt.when(ticket.due_at, ctx.settings.timezone)}\n"
+        f"Hạn trả lời: {fmt.when(ticket.due_at, ctx.settings.timezone)}; "
+        f"hạn giải quyết: {fmt.when(ticket.resolution_due_at, ctx.settings.timezone)}\n"
         f"Cần bổ sung thông tin: /bosung {ticket.id} <nội dung>.",
         ticket=ticket,
     )

@@ -32,6 +32,8 @@ def resume(t: Ticket, out: Outbound) -> None:
         return
     paused = out.deadlines.hours_between(t.paused_at, out.now)
     t.due_at = out.deadlines.add_hours(t.due_at, paused)
+    if t.resolution_due_at is not None:
+        t.resolution_due_at = out.deadlines.add_hours(t.resolution_due_at, paused)
     if t.remind_at is not None and t.reminder_sent_at is None:
         t.remind_at = out.deadlines.add_hours(t.remind_at, paused)
     t.paused_at = None

@@ -27,6 +27,7 @@ async def tick(out: Outbound) -> None:
     await remind_groups(out)
     await notify_due(out)
     await escalate_overdue(out)
+    await notify_unresolved(out)
     await check_back(out)
     await auto_close(out)
 
@@ -84,6 +85,16 @@ async def notify_due(out: Outbound) -> None:
     for t in tickets:
         t.due_notice_sent_at = out.now
         t.reminder_sent_at = t.reminder_sent_at or out.now  # never remind after the deadline
+
+
+async def notify_unresolved(out: Outbound) -> None:
+    """Past the resolution deadline and still with the group (never answered, or reopened)."""
+    tickets = await _open(
+        out, Ticket.resolution_due_at <= out.now, Ticket.resolution_notice_sent_at.is_(None)
+    )
+    await _notify_groups(out, tickets, "⌛ Đã quá hạn giải quyết mà phiếu vẫn chưa xong:")
+    for t in tickets:
+        t.resolution_notice_sent_at = out.now
 
 
 async def escalate_overdue(out: Outbound) -> None:

@@ -92,7 +92,8 @@ def history(
         f"Trạng thái: {STATUS_TEXT.get(t.status, t.status)}",
         f"Xã/phường: {commune_name(t.commune_id)}",
         f"Người hỏi: {asker.name if asker else '—'}",
-        f"Tạo lúc: {when(t.created_at, tz)}; hạn trả lời: {when(t.due_at, tz)}",
+        f"Tạo lúc: {when(t.created_at, tz)}; hạn trả lời: {when(t.due_at, tz)}; "
+        f"hạn giải quyết: {when(t.resolution_due_at, tz)}",
         "Lịch sử:",
     ]
     for e in events:

@@ -114,6 +114,7 @@ class Ticket(SQLModel, table=True):
     reminder_sent_at: datetime | None = _ts()
     due_notice_sent_at: datetime | None = _ts()
     overdue_escalated_at: datetime | None = _ts()
+    resolution_notice_sent_at: datetime | None = _ts()
     checkback_sent_at: datetime | None = _ts()
 
 

@@ -32,6 +32,9 @@ async def test_left_alone_walks_reminder_deadline_escalation_once(hx):
     out = await hx.tick()
     escalation = texts_to(out, "sep")
     assert len(escalation) == 1 and f"#{n}" in escalation[0] and "Tổ Đất đai" in escalation[0]
+    hx.clock.advance(hours=28)  # 40 hours in all: the resolution deadline passes, said once
+    [unresolved] = texts_to(await hx.tick(), "g_dat")
+    assert unresolved.startswith("⌛ Đã quá hạn giải quyết") and f"#{n}" in unresolved
     hx.clock.advance(days=3)
     assert await hx.tick() == []
 
