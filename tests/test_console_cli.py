@@ -55,3 +55,8 @@ def test_a_long_piped_script_is_not_taken_for_a_flood(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("Anh/chị chưa đăng ký") == 25
     assert "quá nhiều tin" not in result.stdout
+
+
+def test_reply_to_an_id_not_from_this_run_is_refused(tmp_path):
+    result = run_console(tmp_path, ":reply m99 nội dung\n")
+    assert "Không có tin m99 của bot trong phiên này" in result.stdout

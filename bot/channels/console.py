@@ -45,6 +45,7 @@ class ConsoleChannel:
         self.chat = ChatRef(NAME, "canbo", "private")
         self.finished = asyncio.Event()
         self._ids = itertools.count(1)
+        self._issued: set[str] = set()  # ids of this run: only these can be replied to
         self._updates = itertools.count(1)
         self._task: asyncio.Task[None] | None = None
         self._interactive = self.stdin.isatty()
@@ -58,6 +59,7 @@ class ConsoleChannel:
 
     async def send(self, message: Outgoing) -> Sent:
         message_id = f"m{next(self._ids)}"
+        self._issued.add(message_id)
         chat = message.chat
         where = f"nhóm {chat.chat_id}" if chat.kind == "group" else f"{chat.channel}:{chat.chat_id}"
         text = numbered(message)
@@ -137,6 +139,9 @@ class ConsoleChannel:
             self.chat = ChatRef(NAME, rest[6:], "group")
         elif cmd == "reply" and " " in rest:
             message_id, _, text = rest.partition(" ")
+            if message_id not in self._issued:
+                self._print(f"Không có tin {message_id} của bot trong phiên này (mã tin: m1, m2…).")
+                return cmd, None
             return cmd, self._inbound(text.strip(), reply_to=message_id)
         elif cmd != "quit":
             self._print(USAGE)
