@@ -37,7 +37,7 @@ from handlers.settings import Deadlines, HotlineSettings
 from handlers.textutil import fold
 from handlers.worktime import ClockHours, WorkCalendar
 from storage.communes import load_communes
-from storage.models import HandbookUse, OutboxMessage, Ticket, TicketStatus
+from storage.models import HandbookEntry, HandbookUse, OutboxMessage, Ticket, TicketStatus
 
 PERIOD_HELP = "homnay, homqua, tuan, thang, nam, YYYY-MM (ví dụ 2026-11) hoặc DD/MM/YYYY-DD/MM/YYYY"
 
@@ -529,12 +529,26 @@ async def summary(
     hours = working_hours_for(deadlines, period, now, settings.timezone)
     response = (await response_hours(session, period, None, hours)).get((), [])
     overdue = await count_overdue(session, now, period.areas)
-    deflected = (await session.execute(
-        select(func.count()).select_from(HandbookUse).where(
-            HandbookUse.outcome == "resolved", HandbookUse.at >= period.start, HandbookUse.at < period.end
-        )
-    )).scalar_one()
-    return Summary(period, total, by_area, communes, response, overdue, int(deflected))
+    deflected = await count_deflected(session, period)
+    return Summary(period, total, by_area, communes, response, overdue, deflected)
+
+
+async def count_deflected(session: AsyncSession, period: Period) -> int:
+    """Questions the handbook answered (no ticket). For a supervisor limited to some areas,
+    those whose first suggestion lay in their areas: the question's likely area."""
+    resolved = and_(HandbookUse.outcome == "resolved", HandbookUse.at >= period.start,
+                    HandbookUse.at < period.end)
+    if period.areas is None:
+        q = select(func.count()).select_from(HandbookUse).where(resolved)
+        return int((await session.execute(q)).scalar_one())
+    uses = (await session.execute(select(HandbookUse.entry_ids).where(resolved))).scalars().all()
+    firsts = {int(ids.split()[0]) for ids in uses if ids.split()}
+    if not firsts:
+        return 0
+    area_of = {entry_id: area for entry_id, area in (await session.execute(
+        select(HandbookEntry.id, HandbookEntry.area_code).where(HandbookEntry.id.in_(firsts))
+    )).all()}
+    return sum(1 for ids in uses if ids.split() and area_of.get(int(ids.split()[0])) in period.areas)
 
 
 @dataclass

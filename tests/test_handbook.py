@@ -180,3 +180,23 @@ async def test_summary_counts_questions_the_handbook_answered(hx):
     await hx.say("binh", "/daro")
     summary = texts_to(await hx.say("sep", "/tongket"), "sep")[0]
     assert "Sổ tay đã trả lời thêm 1 câu hỏi" in summary
+
+
+async def test_deflected_count_follows_a_supervisors_areas(db_url):
+    from handlers.messages import Identity
+    from tests.helpers.harness import make_harness
+
+    hx = await make_harness(
+        db_url,
+        supervisors=frozenset({Identity("mem", "sep"), Identity("mem", "land"), Identity("mem", "it")}),
+        supervisor_areas={Identity("mem", "land"): frozenset({"dat_dai"}),
+                          Identity("mem", "it"): frozenset({"cntt"})},
+    )
+    await published(hx)
+    await hx.register("binh", "Xã Vạn An")
+    await hx.say("binh", "thu tuc cap so do lan dau cho ho gia dinh can giay to gi")
+    await hx.say("binh", "/daro")
+    for who, expected in (("sep", True), ("land", True), ("it", False)):
+        summary = texts_to(await hx.say(who, "/tongket"), who)[0]
+        assert ("Sổ tay đã trả lời thêm 1 câu hỏi" in summary) is expected, who
+    await hx.db.close()
