@@ -241,3 +241,28 @@ async def test_webhook_cli_commands(tmp_path, server):
         assert server.webhook is None
     finally:
         await channel.stop()
+
+
+async def test_polled_update_is_fetched_again_when_storage_is_down(tmp_path, server):
+    from handlers.core import StorageUnavailable
+
+    app = App(config(tmp_path, server))
+    real, left = app.hotline.handle, [2]
+
+    async def handle(msg):  # type: ignore[no-untyped-def]
+        if left[0]:
+            left[0] -= 1
+            raise StorageUnavailable()
+        await real(msg)
+
+    app.hotline.handle = handle  # type: ignore[method-assign]
+    await app.start()
+    try:
+        update = server.message(CADRE, "/dangky Nguyễn Văn An | Xã Nam Đàn | Công chức địa chính")
+        await eventually(lambda: any("Đăng ký xong" in t for t in server.texts_to(CADRE)),
+                         "registration after the outage", timeout=30)
+        assert left == [0]  # delivered three times: twice refused while storage was down
+        await eventually(lambda: server.confirmed_offset == update["update_id"] + 1, "offset confirmed")
+        assert len([t for t in server.texts_to(CADRE) if "Đăng ký xong" in t]) == 1
+    finally:
+        await app.stop()
