@@ -56,6 +56,7 @@ async def main(args: argparse.Namespace) -> None:
     now = datetime.now(UTC)
     settings = replace(cfg.settings(), reports_folder=tempfile.mkdtemp(prefix="hotline-bench-"))
     db = Database(args.url)
+    await db.upgrade()  # as the bot does at start (a bench database may predate a migration)
     clock = FixedClock(now)
     hotline = Hotline(db, settings, clock, cfg.schedule.deadlines())
     month = periods(now, settings.timezone)["month"]

@@ -85,6 +85,7 @@ async def one(args: argparse.Namespace) -> dict:
     folder = tempfile.mkdtemp(prefix="hotline-bench-")
     settings = replace(cfg.settings(), reports_folder=folder)
     db = Database(args.url)
+    await db.upgrade()  # as the bot does at start (a bench database may predate a migration)
     hotline = Hotline(db, settings, FixedClock(now), cfg.schedule.deadlines())
     text = commands(now, settings.timezone)[args.one]
     # imports that a running bot has already paid for (matplotlib, openpyxl) are not timed
