@@ -79,3 +79,23 @@ def test_member_list_keeps_its_id_when_groups_are_reordered(tmp_path):
         path.write_text('[[areas]]\ncode = "khac"\nname = "Khác"\n' + body, "utf-8")
         keys.append({g.name: g.key for g in load_config(path).settings().groups}["Tổ Đất đai"])
     assert keys == ["zalo:members-to-dat-dai", "zalo:members-to-dat-dai"]
+
+
+@pytest.mark.parametrize(("question", "area"), [
+    ("Xin hỏi thủ tục cấp sổ đỏ lần đầu cần giấy tờ gì?", "dat_dai"),
+    ("Quyết toán ngân sách xã năm 2025 nộp khi nào?", "tai_chinh"),
+    ("Phần mềm một cửa bị lỗi không đăng nhập được", "cntt"),
+    ("Chứng thực bản sao giấy khai sinh ở đâu?", "tu_phap"),
+    ("Chế độ nghỉ hưu trước tuổi theo Nghị định 178 thế nào?", "che_do_chinh_sach"),
+    ("Thủ tục đăng ký kết hôn cần giấy tờ gì?", "tu_phap"),
+    ("Thủ tục cấp giấy phép xây dựng nhà ở riêng lẻ?", "xay_dung"),
+    ("Hồ sơ thủ tục hành chính trên cổng dịch vụ công bị quá hạn", "tthc"),
+    ("Bàn giao hồ sơ tài liệu của huyện cũ cho xã thế nào?", "luu_tru"),
+    ("Công chức địa chính xã được biệt phái sang xã khác thì hưởng phụ cấp gì?", "to_chuc_can_bo"),
+])
+def test_example_keywords_route_everyday_questions(question, area):
+    """'thủ tục' alone says nothing about the area: most questions ask for a procedure."""
+    from handlers.routing import classify
+
+    found, _ = classify(question, load_config(EXAMPLE).settings().areas)
+    assert found is not None and found.code == area
