@@ -168,16 +168,12 @@ class OutboxSender:
             stored.status = "sent"
             stored.sent_at = now
             stored.attempts += 1
-            for message_id in sent.message_ids:
-                if row.ticket_id is not None:
+            if row.ticket_id is not None:
+                for message_id in sent.message_ids:
                     await session.merge(
                         MessageLink(channel=row.channel, chat_id=row.chat_id,
                                     message_id=message_id, ticket_id=row.ticket_id)
                     )
-                else:  # an id used again (the console restarts at m1) must not lead to an old ticket
-                    stale = await session.get(MessageLink, (row.channel, row.chat_id, message_id))
-                    if stale is not None:
-                        await session.delete(stale)
         return True
 
     async def _fail(

@@ -60,3 +60,21 @@ def test_a_long_piped_script_is_not_taken_for_a_flood(tmp_path):
 def test_reply_to_an_id_not_from_this_run_is_refused(tmp_path):
     result = run_console(tmp_path, ":reply m99 nội dung\n")
     assert "Không có tin m99 của bot trong phiên này" in result.stdout
+
+
+async def test_message_ids_shown_again_after_a_restart_are_new_ids_underneath():
+    """The console shows m1, m2… each run; what it stores must differ, or a reply to a new m3
+    would find the card an earlier run posted as m3 and answer that old ticket."""
+    import io
+
+    from bot.channels.console import ConsoleChannel
+    from handlers.messages import ChatRef, Outgoing
+
+    stored, shown = [], io.StringIO()
+    for _ in range(2):  # two runs of the bot
+        console = ConsoleChannel(io.StringIO(), shown)
+        sent = await console.send(Outgoing(ChatRef("console", "dat_dai", "group"), "📩 Phiếu #1"))
+        stored += sent.message_ids
+        _, reply = console._steer(":reply m1 Hồ sơ gồm đơn Mẫu 04/ĐK.")
+        assert reply is not None and reply.reply_to == sent.message_ids[0]
+    assert shown.getvalue().count("[m1] bot → nhóm dat_dai") == 2 and stored[0] != stored[1]

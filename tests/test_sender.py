@@ -120,17 +120,3 @@ async def test_a_send_that_keeps_crashing_is_given_up_visibly(hx):
         failed = (await s.execute(select(OutboxMessage).where(OutboxMessage.status == "failed"))).all()
         assert len(failed) == 2
 
-
-async def test_a_message_id_used_again_no_longer_leads_to_the_old_ticket(hx):
-    from storage.models import MessageLink
-
-    await hx.register("an")
-    n = await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
-    [card_id] = [i for i, m in hx.channel.sent if m.chat.chat_id == "g_dat"]
-    hx.channel._ids = iter([int(card_id[1:])])  # the next id is the card's again (a restarted console)
-    out = await hx.say("dd", "/chuaxuly", group="g_dat")  # a message about no single ticket
-    assert [i for i, m in out if m.chat.chat_id == "g_dat"] == [card_id]
-    async with hx.db.session() as s:
-        assert await s.get(MessageLink, ("mem", "g_dat", card_id)) is None
-    out = await hx.say("dd", "trả lời nhầm tin", group="g_dat", reply_to=card_id)
-    assert texts_to(out, "an") == [] and n

@@ -14,6 +14,7 @@ import asyncio
 import itertools
 import sys
 import threading
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
@@ -45,7 +46,10 @@ class ConsoleChannel:
         self.chat = ChatRef(NAME, "canbo", "private")
         self.finished = asyncio.Event()
         self._ids = itertools.count(1)
-        self._issued: set[str] = set()  # ids of this run: only these can be replied to
+        # Shown as m1, m2… for typing; the id the bot stores is unique to this run, so a card
+        # link kept in the database from an earlier run never matches a new message.
+        self._run = uuid.uuid4().hex[:8]
+        self._issued: dict[str, str] = {}  # shown id → stored id, for this run's messages
         self._updates = itertools.count(1)
         self._task: asyncio.Task[None] | None = None
         self._interactive = self.stdin.isatty()
@@ -59,7 +63,7 @@ class ConsoleChannel:
 
     async def send(self, message: Outgoing) -> Sent:
         message_id = f"m{next(self._ids)}"
-        self._issued.add(message_id)
+        self._issued[message_id] = f"{self._run}-{message_id}"
         chat = message.chat
         where = f"nhóm {chat.chat_id}" if chat.kind == "group" else f"{chat.channel}:{chat.chat_id}"
         text = numbered(message)
@@ -68,7 +72,7 @@ class ConsoleChannel:
             text += f"\n[{label} đính kèm: {message.file_path}]"
         body = "\n".join("  " + line for line in text.splitlines())
         self._print(f"[{message_id}] bot → {where}:\n{body}")
-        return Sent((message_id,))
+        return Sent((self._issued[message_id],))
 
     def _print(self, text: str) -> None:
         self.stdout.write(text + "\n")
@@ -142,7 +146,7 @@ class ConsoleChannel:
             if message_id not in self._issued:
                 self._print(f"Không có tin {message_id} của bot trong phiên này (mã tin: m1, m2…).")
                 return cmd, None
-            return cmd, self._inbound(text.strip(), reply_to=message_id)
+            return cmd, self._inbound(text.strip(), reply_to=self._issued[message_id])
         elif cmd != "quit":
             self._print(USAGE)
         return cmd, None
