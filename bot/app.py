@@ -58,8 +58,7 @@ class App:
         self.sender = OutboxSender(
             self.db, self.channels, self.clock,
             limits={"telegram": TELEGRAM, "zalo": cfg.zalo_limits()},
-            supervisors=sorted(self.settings.supervisors, key=str),
-            supervisor_areas=self.settings.supervisor_areas,
+            settings=self.settings,
         )
         self.deadlines: Deadlines = cfg.schedule.deadlines()
         self.hotline = Hotline(

@@ -7,13 +7,12 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
 from datetime import timedelta
 
 from bot.channels.base import Channel, SendError
 from bot.ratelimit import ChannelLimits, RateLimiter
-from handlers.messages import ChatRef, Choice, Identity, Outgoing
-from handlers.settings import Clock
+from handlers.messages import ChatRef, Choice, Outgoing
+from handlers.settings import Clock, HotlineSettings
 from storage import repo
 from storage.db import Database
 from storage.models import MessageLink, OutboxMessage, Ticket
@@ -49,16 +48,15 @@ class OutboxSender:
         channels: dict[str, Channel],
         clock: Clock,
         limits: dict[str, ChannelLimits] | None = None,
-        supervisors: Sequence[Identity] = (),
-        supervisor_areas: Mapping[Identity, frozenset[str]] | None = None,
+        settings: HotlineSettings | None = None,
     ):
         self.db = db
         self.channels = channels
         self.clock = clock
         self.limiter = RateLimiter(limits or {})
         self._paused: dict[str, float] = {}  # channel → monotonic time its 429 wait ends
-        self.supervisors = tuple(supervisors)
-        self.supervisor_areas = supervisor_areas or {}  # a limited supervisor hears of their areas
+        self.settings = settings  # who is told of a permanent failure, and for which areas
+        self.supervisors = tuple(sorted(settings.supervisors, key=str)) if settings else ()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
@@ -210,8 +208,7 @@ class OutboxSender:
             if not to_supervisor:
                 about = f" về phiếu #{row.ticket_id}" if row.ticket_id else ""
                 for sup in self.supervisors:
-                    limited = self.supervisor_areas.get(sup)
-                    if limited is not None and area not in limited:
+                    if self.settings is not None and not self.settings.oversees(sup, area):
                         continue
                     session.add(OutboxMessage(
                         channel=sup.channel, chat_id=sup.user_id, ticket_id=row.ticket_id,

@@ -91,17 +91,13 @@ class Outbound:
         else:
             await self.send(group.chat, text, choices, ticket, forward)
 
-    def oversees(self, supervisor: Identity, area_code: str) -> bool:
-        limited = self.settings.supervisor_areas.get(supervisor)
-        return limited is None or area_code in limited
-
     async def notify_supervisors(
         self, text: str, choices: Sequence[Choice] = (), ticket: Ticket | None = None,
         forward: Forward | None = None,
     ) -> None:
         """To every supervisor; about a ticket, only to those who oversee its area."""
         for sup in sorted(self.settings.supervisors, key=str):
-            if ticket is None or self.oversees(sup, ticket.area_code):
+            if ticket is None or self.settings.oversees(sup, ticket.area_code):
                 await self.send_to(sup, text, choices, ticket, forward)
 
     async def send_to_asker(

@@ -150,7 +150,7 @@ async def dispatch(ctx: Ctx) -> None:
             # a card a supervisor or a member-list member got privately: a reply is an answer;
             # the cadre's own ticket: a reply adds information
             answers = linked.asker_chat != msg.chat.key and (
-                (ctx.is_supervisor and ctx.oversees(ctx.who, linked.area_code))
+                (ctx.is_supervisor and ctx.settings.oversees(ctx.who, linked.area_code))
                 or is_handler(ctx, linked)
             )
             if answers:

@@ -120,7 +120,7 @@ async def escalate_overdue(out: Outbound) -> None:
         t.overdue_escalated_at = out.now
         await repo.add_event(out.session, t.id, "overdue", "bot", out.now, f"Trễ {reports.num(hours)} giờ")
     for sup in sorted(out.settings.supervisors, key=str):
-        mine = [t for t in late if out.oversees(sup, t.area_code)]
+        mine = [t for t in late if out.settings.oversees(sup, t.area_code)]
         if not mine:
             continue
         await out.send_to(

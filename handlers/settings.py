@@ -102,5 +102,11 @@ class HotlineSettings:
         """The group a chat is: its forum topic's binding first, then the whole chat's."""
         return self.group_by_key(chat.topic_key) or self.group_by_key(chat.key)
 
+    def oversees(self, supervisor: Identity, area_code: str | None) -> bool:
+        """Whether a supervisor sees an area (one limited to some areas: only those; an
+        unknown area, only the unlimited ones)."""
+        limited = self.supervisor_areas.get(supervisor)
+        return limited is None or area_code in limited
+
     def groups_of_member(self, who: Identity) -> tuple[GroupSpec, ...]:
         return tuple(g for g in self.groups if who in g.members)

@@ -45,10 +45,9 @@ async def load(ctx: Ctx, number: int, *, asker: bool = False, staff: bool = Fals
     ticket = await repo.get_ticket(ctx.session, number)
     if ticket is None:
         raise TicketNotFound(number)
-    if ctx.is_supervisor and (staff or not asker):  # a supervisor acts as staff, never as the cadre
-        limited = ctx.supervisor_areas
-        if limited is None or ticket.area_code in limited:
-            return ticket
+    # a supervisor acts as staff on the tickets of their areas, never as the cadre
+    if ctx.is_supervisor and (staff or not asker) and ctx.settings.oversees(ctx.who, ticket.area_code):
+        return ticket
     if staff and is_handler(ctx, ticket):
         return ticket
     if asker and ctx.msg.chat.kind == "private":

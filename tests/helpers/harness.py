@@ -177,8 +177,7 @@ async def make_harness(
     clock = clock or FakeClock()
     channel = MemoryChannel()
     config = settings(**overrides)
-    sender = OutboxSender(db, {CH: channel}, clock, supervisors=sorted(config.supervisors, key=str),
-                          supervisor_areas=config.supervisor_areas)
+    sender = OutboxSender(db, {CH: channel}, clock, settings=config)
     hotline = Hotline(db, config, clock, deadlines or ClockHours())
     await hotline.load_bindings()
     return Harness(db, hotline, channel, sender, clock)
