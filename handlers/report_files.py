@@ -3,7 +3,8 @@
 The workbook is written with `Workbook(write_only=True)`: ticket rows stream from the
 database in batches straight into the sheet's temporary file, so memory stays flat however
 long the period. The chart is drawn with matplotlib's Agg canvas (no pyplot global state).
-Both run in a report job's worker thread (handlers/report_jobs.py), off the bot's event loop.
+Both are made in the report jobs' child process (handlers/report_jobs.py), off the bot's
+event loop and its write lock.
 """
 
 from __future__ import annotations
@@ -245,13 +246,13 @@ async def make_export(
     """/xuat's answer: caption and (path, "document"); HotlineError when too large for a chat."""
     async with _reading(url) as session:
         size = (await reports.grouped_counts(session, now, reports.in_period(period))).get(())
-    if size is not None and size.received > settings.chat_export_limit:
-        raise HotlineError(
-            f"Kỳ {period.label} có {size.received} phiếu, quá nhiều để gửi qua tin nhắn. Xin chọn kỳ "
-            "ngắn hơn, hoặc trên máy chủ chạy: hotline report --period … --out baocao.xlsx"
-        )
-    path = output_path(settings.reports_folder, "baocao", period, now, settings.timezone, ".xlsx")
-    result = await export_file(url, settings, deadlines, now, period, path)
+        if size is not None and size.received > settings.chat_export_limit:
+            raise HotlineError(
+                f"Kỳ {period.label} có {size.received} phiếu, quá nhiều để gửi qua tin nhắn. Xin chọn "
+                "kỳ ngắn hơn, hoặc trên máy chủ chạy: hotline report --period … --out baocao.xlsx"
+            )
+        path = output_path(settings.reports_folder, "baocao", period, now, settings.timezone, ".xlsx")
+        result = await write_workbook(session, settings, deadlines, now, period, path)
     return export_caption(result), (str(path), "document")
 
 

@@ -542,13 +542,13 @@ async def count_deflected(session: AsyncSession, period: Period) -> int:
         q = select(func.count()).select_from(HandbookUse).where(resolved)
         return int((await session.execute(q)).scalar_one())
     uses = (await session.execute(select(HandbookUse.entry_ids).where(resolved))).scalars().all()
-    firsts = {int(ids.split()[0]) for ids in uses if ids.split()}
+    firsts = [int(ids.split()[0]) for ids in uses if ids.strip()]  # one per use
     if not firsts:
         return 0
     area_of = {entry_id: area for entry_id, area in (await session.execute(
-        select(HandbookEntry.id, HandbookEntry.area_code).where(HandbookEntry.id.in_(firsts))
+        select(HandbookEntry.id, HandbookEntry.area_code).where(HandbookEntry.id.in_(set(firsts)))
     )).all()}
-    return sum(1 for ids in uses if ids.split() and area_of.get(int(ids.split()[0])) in period.areas)
+    return sum(1 for entry_id in firsts if area_of.get(entry_id) in period.areas)
 
 
 @dataclass
