@@ -8,12 +8,12 @@ between jobs (imports and caches paid once, ~2.5 s a job) and replaced if it die
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from bot.worker import Worker
 from handlers import report_jobs
 from handlers.core import Hotline
 
@@ -22,26 +22,18 @@ log = logging.getLogger(__name__)
 POLL = 60.0
 
 
-class ReportWorker:
+class ReportWorker(Worker):
+    name = "report-worker"
+
     def __init__(self, hotline: Hotline, on_done: Callable[[], None]):
+        super().__init__()
         self.hotline = hotline  # its settings change when a group binds itself with /nhom
         self.on_done = on_done  # a file is queued in the outbox: wake the sender
-        self._wake = asyncio.Event()
         self._lock = asyncio.Lock()  # one runner at a time: the loop, or drain()
         self._pool: ProcessPoolExecutor | None = None  # started at the first job
-        self._task: asyncio.Task[None] | None = None
 
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="report-worker")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+    async def stop(self, grace: float = 5.0) -> None:
+        await super().stop(grace)  # a job cut off here is made again at the next start
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
@@ -58,12 +50,9 @@ class ReportWorker:
                     self._pool = None
             self.on_done()
 
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                await self.drain()
-            except Exception:  # the database away, say: try again at the next wake
-                log.exception("report jobs failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=POLL)
+    async def run_pass(self) -> float:
+        try:
+            await self.drain()
+        except Exception:  # the database away, say: try again at the next wake
+            log.exception("report jobs failed")
+        return POLL

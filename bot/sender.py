@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -11,6 +10,7 @@ from datetime import timedelta
 
 from bot.channels.base import Channel, SendError
 from bot.ratelimit import ChannelLimits, RateLimiter
+from bot.worker import Worker
 from handlers.messages import ChatRef, Choice, Outgoing
 from handlers.settings import Clock, HotlineSettings
 from storage import repo
@@ -39,8 +39,10 @@ def to_outgoing(row: OutboxMessage) -> Outgoing:
     )
 
 
-class OutboxSender:
+class OutboxSender(Worker):
     """One worker: sends due rows oldest first; a chat whose message waits holds the rest."""
+
+    name = "outbox-sender"
 
     def __init__(
         self,
@@ -50,6 +52,7 @@ class OutboxSender:
         limits: dict[str, ChannelLimits] | None = None,
         settings: HotlineSettings | None = None,
     ):
+        super().__init__()
         self.db = db
         self.channels = channels
         self.clock = clock
@@ -57,41 +60,26 @@ class OutboxSender:
         self._paused: dict[str, float] = {}  # channel → monotonic time its 429 wait ends
         self.settings = settings  # who is told of a permanent failure, and for which areas
         self.supervisors = tuple(sorted(settings.supervisors, key=str)) if settings else ()
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
 
     def wake(self) -> None:
         self._idle.clear()
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="outbox-sender")
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        super().wake()
 
     async def drain(self) -> None:
         """Wait until nothing is due now (used by the console and tests)."""
         self.wake()
         await self._idle.wait()
 
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                delay = await self.deliver_due()
-            except Exception:
-                log.exception("outbox delivery pass failed")
-                delay = 5.0
-            if self._wake.is_set():  # woken during the pass: something new may be due
-                continue
-            self._idle.set()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=min(delay, IDLE_WAIT))
+    async def run_pass(self) -> float:
+        try:
+            return min(await self.deliver_due(), IDLE_WAIT)
+        except Exception:
+            log.exception("outbox delivery pass failed")
+            return 5.0
+
+    def resting(self) -> None:
+        self._idle.set()
 
     async def deliver_due(self) -> float:
         """Send what is due; return seconds until the next pending row is due."""
