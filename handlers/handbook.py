@@ -11,7 +11,7 @@ from handlers.context import Ctx
 from handlers.errors import HotlineError, NotAllowed, UsageError
 from handlers.messages import Choice
 from handlers.routing import classify
-from handlers.tickets import is_handler
+from handlers.tickets import is_handler, typed_number
 from storage import handbook, repo
 from storage.handbook import Hit
 from storage.models import HandbookEntry, HandbookUse, Ticket, TicketEvent, User, UserStatus
@@ -95,15 +95,15 @@ async def command(ctx: Ctx, args: str) -> None:
     """/sotay …: publish from a ticket, edit, show, retire."""
     head, _, rest = args.strip().partition(" ")
     head = head.lower()
-    if head == "xem" and rest.strip().isdigit():
-        await show(ctx, int(rest))
-    elif head in ("xoa", "xóa") and rest.strip().isdigit():
-        await retire(ctx, int(rest))
-    elif head.lstrip("#").isdigit():
+    if head == "xem" and (entry_id := typed_number(rest)) is not None:
+        await show(ctx, entry_id)
+    elif head in ("xoa", "xóa") and (entry_id := typed_number(rest)) is not None:
+        await retire(ctx, entry_id)
+    elif (number := typed_number(head)) is not None:
         action, _, text = rest.strip().partition(" ")
         if action and action.lower() not in ("sua", "sửa"):
             raise UsageError(USAGE)
-        await publish(ctx, int(head.lstrip("#")), text.strip() if action else "")
+        await publish(ctx, number, text.strip() if action else "")
     else:
         raise UsageError(USAGE)
 

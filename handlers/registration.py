@@ -9,6 +9,7 @@ from handlers.communes import resolve_commune
 from handlers.context import Ctx
 from handlers.errors import HotlineError, NotAllowed, UsageError
 from handlers.messages import Choice, Identity
+from handlers.tickets import typed_number
 from storage import repo
 from storage.models import Invite, User, UserStatus
 
@@ -107,10 +108,11 @@ async def on_step(ctx: Ctx, state: str, data: dict, text: str) -> None:
 async def choose_commune(ctx: Ctx, args: str) -> None:
     """/chonxa <id> — the answer to a 'which commune did you mean' question."""
     state = await repo.get_state(ctx.session, ctx.state_key)
-    if state is None or state.state != ASK_COMMUNE or not args.strip().isdigit():
+    commune_id = typed_number(args)
+    if state is None or state.state != ASK_COMMUNE or commune_id is None:
         raise HotlineError("Không có câu hỏi chọn xã nào đang chờ. Gõ /dangky để đăng ký.")
     data = json.loads(state.data)
-    data["commune_id"] = int(args.strip())
+    data["commune_id"] = commune_id
     await _after_commune(ctx, data)
 
 

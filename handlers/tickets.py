@@ -9,7 +9,15 @@ from handlers.errors import TicketNotFound, UsageError
 from storage import repo
 from storage.models import Ticket, User
 
+# Numbers users type for tickets, handbook entries, communes: at most nine digits, which fits
+# every database's integer (PostgreSQL refuses an id past 2**31 instead of finding nothing).
 _NUMBER = re.compile(r"^#?(\d{1,9})\b\s*(.*)$", re.S)
+
+
+def typed_number(text: str) -> int | None:
+    """`12` or `#12` alone, as a number; None for anything else (or too long to be an id)."""
+    m = _NUMBER.match(text.strip())
+    return int(m.group(1)) if m and not m.group(2) else None
 
 
 async def replied_ticket(ctx: Ctx) -> Ticket | None:

@@ -205,3 +205,11 @@ async def test_a_database_from_before_migrations_is_adopted(db_url):
         assert (await s.execute(text("SELECT count(*) FROM reportjob"))).scalar_one() == 0
         assert (await s.execute(text("SELECT count(response_due_at) FROM ticket"))).scalar_one() == 0
     await db.close()
+
+
+async def test_numbers_past_a_database_integer_get_the_usage_line(hx):
+    """Found by the property test on PostgreSQL: /sotay 2147483648 reached the database."""
+    await hx.register("an")
+    for text in ("/sotay 2147483648", "/sotay xem 99999999999", "/chonxa 2147483648", "/phieu 2147483648"):
+        [answer] = texts_to(await hx.say("an", text), "an")
+        assert "Xin lỗi, hệ thống gặp lỗi" not in answer, text
