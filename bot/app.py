@@ -16,9 +16,9 @@ from bot.ratelimit import TELEGRAM
 from bot.report_worker import ReportWorker
 from bot.scheduler import build_scheduler
 from bot.sender import OutboxSender
+from bot.single_instance import SingleInstance
 from handlers.core import Hotline
 from handlers.settings import Clock, Deadlines
-from storage.communes import seed_communes
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class App:
         self.cfg = cfg
         self.clock = clock or SystemClock()
         self.db = Database(cfg.database.url)
+        self.single = SingleInstance(self.db.sqlite_file) if self.db.sqlite_file else None
         self.settings = cfg.settings()
         self.channels: dict[str, Channel] = {}
         self.sender = OutboxSender(
@@ -80,9 +81,9 @@ class App:
         self.reports.wake()
 
     async def start(self) -> None:
+        if self.single is not None:
+            self.single.acquire()  # raises AlreadyRunning: nothing else is started yet
         await self.db.upgrade()
-        async with self.db.session() as session:
-            await seed_communes(session)
         await self.hotline.load_bindings()
         self.sender.start()
         self.reports.start()
@@ -100,6 +101,8 @@ class App:
             with contextlib.suppress(Exception):
                 await channel.stop()
         await self.db.close()
+        if self.single is not None:
+            self.single.release()
 
     def is_working_day(self, day: date) -> bool:
         """Digests go out on working days (every day when business hours are off)."""

@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.app import build_app
 from bot.config import Config, ConfigError, load_config
 from bot.logs import setup_logging
+from bot.single_instance import AlreadyRunning
 from handlers.errors import UsageError
 
 
@@ -62,7 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     ] + [c.webhook_secret.get_secret_value() for c in (cfg.telegram, cfg.zalo)]
     setup_logging(args.log_level, args.log_format, secrets)
     app = build_app(cfg)
-    asyncio.run(app.run())
+    try:
+        asyncio.run(app.run())
+    except AlreadyRunning as err:
+        print(f"hotline: {err}", file=sys.stderr)  # noqa: T201
+        return 2
     return 0
 
 

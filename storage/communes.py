@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.models import Commune
 
@@ -32,17 +32,14 @@ def load_communes() -> tuple[CommuneInfo, ...]:
     )
 
 
-async def seed_communes(session: AsyncSession) -> None:
-    """Insert the shipped communes that the database does not have yet."""
-    have = set((await session.execute(select(Commune.id))).scalars())
-    for c in load_communes():
-        if c.id not in have:
-            session.add(
-                Commune(
-                    id=c.id,
-                    name=c.name,
-                    kind=c.kind,
-                    former_district=c.former_district,
-                    merged_from="\n".join(c.merged_from),
-                )
-            )
+async def seed_communes(db: AsyncSession | AsyncConnection) -> None:
+    """Insert the shipped communes that the database does not have yet (a session, or the
+    connection that runs the migrations under the start-up lock)."""
+    have = set((await db.execute(select(Commune.id))).scalars())
+    rows = [
+        {"id": c.id, "name": c.name, "kind": c.kind, "former_district": c.former_district,
+         "merged_from": "\n".join(c.merged_from)}
+        for c in load_communes() if c.id not in have
+    ]
+    if rows:
+        await db.execute(insert(Commune), rows)

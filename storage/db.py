@@ -12,10 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel
 
 from storage import (
+    communes,
     handbook,
     migrate,
     models,  # noqa: F401  (registers the tables on SQLModel.metadata)
 )
+
+# PostgreSQL advisory lock keys of this application (one 64-bit key space per database)
+STARTUP_LOCK = 0x686F746C_00000001  # migrations and seeding at start
 
 
 class Database:
@@ -25,7 +29,9 @@ class Database:
         self.url = url
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        self.sqlite_file: str | None = None  # the database file, when it is one
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+            self.sqlite_file = parsed.database
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # pre-ping: a connection dropped by a database restart is replaced, not handed out
         self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
@@ -34,10 +40,16 @@ class Database:
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     async def upgrade(self) -> None:
-        """Bring the schema to the newest migration (storage/migrations), then the full-text index."""
+        """Bring the schema to the newest migration (storage/migrations), then the full-text
+        index and the shipped communes. On PostgreSQL this runs under a transaction-level
+        advisory lock: instances started at once on an empty database take turns (the later
+        ones find the work done) instead of racing on CREATE TABLE and the commune ids."""
         async with self.engine.begin() as conn:
+            if not self.is_sqlite:  # SQLite: BEGIN IMMEDIATE already serializes the writers
+                await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({STARTUP_LOCK})")
             await conn.run_sync(migrate.upgrade)
             await handbook.ensure_index(conn)
+            await communes.seed_communes(conn)
 
     async def drop_all(self) -> None:
         async with self.engine.begin() as conn:

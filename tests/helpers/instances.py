@@ -1,0 +1,107 @@
+"""Whole bots as subprocesses (`python -m bot run`), as operators run them: started, killed,
+stopped, their logs read; and the Telegram config they share."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.fakes.telegram_server import FakeTelegram
+
+SECRET = "tg-instances-secret-123"
+GROUP = -1001  # the land working group
+BOSS = 900
+
+
+def telegram_config(
+    path: Path, server: FakeTelegram, db_url: str, *, webhook_port: int | None = None,
+    ops_port: int | None = None, tick_seconds: float = 60, extra: str = "",
+) -> Path:
+    """A bot on the fake Telegram server: polling, or a webhook listener on `webhook_port`."""
+    mode = (
+        f'mode = "webhook"\nwebhook_url = "http://127.0.0.1:{webhook_port}/telegram"\n'
+        f'webhook_host = "127.0.0.1"\nwebhook_port = {webhook_port}\nwebhook_secret = "{SECRET}"'
+        if webhook_port else 'mode = "polling"'
+    )
+    ops = f'[ops]\nhost = "127.0.0.1"\nport = {ops_port}\n' if ops_port else ""
+    path.write_text(
+        f"""
+[database]
+url = "{db_url}"
+[telegram]
+token = "{server.token}"
+api_base = "{server.base_url}"
+{mode}
+[console]
+enabled = false
+[registration]
+policy = "open"
+[roles]
+supervisors = ["telegram:{BOSS}"]
+[limits]
+flood_per_minute = 0
+[schedule]
+business_hours = false
+tick_seconds = {tick_seconds}
+{ops}{extra}
+[[areas]]
+code = "dat_dai"
+name = "Đất đai"
+keywords = ["sổ đỏ", "đất"]
+[[areas]]
+code = "khac"
+name = "Khác"
+[[groups]]
+channel = "telegram"
+chat_id = {GROUP}
+name = "Tổ Đất đai"
+areas = ["dat_dai", "khac"]
+""",
+        "utf-8",
+    )
+    return path
+
+
+class BotProcess:
+    """One `hotline run`; its output goes to `log`."""
+
+    def __init__(self, config: Path, log: Path):
+        self.config, self.log = config, log
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run", "--config", str(self.config)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=self.config.parent,
+                env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
+            )
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def output(self) -> str:
+        return self.log.read_text("utf-8") if self.log.exists() else ""
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> int | None:
+        """SIGTERM, wait; the exit code (None if it had to be killed)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                return None
+        return self.proc.returncode
