@@ -53,6 +53,10 @@ async def reject(ctx: Ctx, args: str) -> None:
     await registration.approve(ctx, args, accept=False)
 
 
+async def refuse_binding(ctx: Ctx, args: str) -> None:
+    await groups.decide(ctx, args, accept=False)
+
+
 COMMANDS: dict[str, Handler] = {
     "start": registration.start,
     "dangky": registration.register,
@@ -85,6 +89,8 @@ COMMANDS: dict[str, Handler] = {
     "tuchoi": reject,
     "moi": registration.invite,
     "nhom": groups.bind,
+    "duyetnhom": groups.decide,
+    "tuchoinhom": refuse_binding,
     "sotay": handbook.command,
     "tracuu": handbook.lookup,
     "daro": handbook.resolved,

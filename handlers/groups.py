@@ -1,4 +1,7 @@
-"""/nhom: bind a group chat to the areas it answers, from inside the chat."""
+"""/nhom: which areas a group chat answers. A chat is bound by the config or by a supervisor;
+a chat administrator's /nhom is only a request, which a supervisor approves (/duyetnhom) or
+refuses (/tuchoinhom). Until then the chat receives nothing. Every change is recorded
+(BindingChange) and announced to the supervisors and to any group that loses an area."""
 
 from __future__ import annotations
 
@@ -7,10 +10,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Ctx
 from handlers.errors import HotlineError, NotAllowed, UsageError
+from handlers.messages import ChatRef, Choice
 from handlers.settings import GroupSpec
-from storage.models import GroupBinding
+from storage.models import BindingChange, GroupBinding
 
 USAGE = "/nhom <mã lĩnh vực> [mã khác…] [| Tên tổ]  — hoặc /nhom bo để gỡ"
+PENDING, APPROVED, REFUSED = "pending", "approved", "refused"
+NAME_LIMIT = 80
 
 
 async def load(session: AsyncSession) -> list[GroupSpec]:
@@ -21,41 +27,161 @@ async def load(session: AsyncSession) -> list[GroupSpec]:
     ]
 
 
+def _one_line(text: str) -> str:
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
+
+
+def _names(ctx: Ctx, codes: list[str]) -> str:
+    return "; ".join(a.name if (a := ctx.settings.area(c)) else c for c in codes)
+
+
+def _describe(ctx: Ctx, change: BindingChange) -> str:
+    what = _names(ctx, change.areas.split()) if change.areas else "gỡ khỏi mọi lĩnh vực"
+    where = change.chat_id + (f" (chủ đề {change.thread_id})" if change.thread_id else "")
+    return f"nhóm “{change.name}” ({change.channel}:{where}) — {what}"
+
+
+def _may_decide(ctx: Ctx, codes: set[str]) -> bool:
+    """A supervisor limited to some areas decides only on changes within them."""
+    return ctx.is_supervisor and all(ctx.settings.oversees(ctx.who, c) for c in codes)
+
+
 async def bind(ctx: Ctx, args: str) -> None:
-    """Only a chat administrator (as the platform reports it) or a supervisor may bind."""
+    """/nhom in a group: a supervisor binds at once; a chat administrator asks."""
     chat = ctx.msg.chat
     if chat.kind != "group":
         raise HotlineError("Lệnh /nhom dùng trong nhóm của tổ công tác.")
     codes_text, _, name = args.partition("|")
     codes = codes_text.split()
+    current = ctx.group
     if not codes:
-        current = ctx.group
         where = f"{current.name}: {', '.join(current.areas)}" if current else "chưa gắn lĩnh vực nào"
         await ctx.reply(f"Nhóm này {where}.\nCách dùng: {USAGE}")
         return
     if not (ctx.msg.is_chat_admin or ctx.is_supervisor):
-        raise NotAllowed("Chỉ quản trị viên của nhóm hoặc lãnh đạo mới được gắn nhóm với lĩnh vực.")
-    row = await ctx.session.get(GroupBinding, chat.topic_key)  # a forum topic binds on its own
+        raise NotAllowed("Chỉ quản trị viên của nhóm hoặc lãnh đạo mới được đề nghị gắn nhóm với lĩnh vực.")
     if codes == ["bo"]:
-        if row is not None:
-            await ctx.session.delete(row)
-            ctx.groups_changed = True
-        await ctx.reply("Đã gỡ nhóm này khỏi các lĩnh vực (cấu hình gốc, nếu có, được áp dụng lại).")
-        return
+        codes = []
     unknown = [c for c in codes if ctx.settings.area(c) is None]
     if unknown:
         known = ", ".join(a.code for a in ctx.settings.areas)
         raise UsageError(f"{USAGE}. Mã không có: {', '.join(unknown)}. Các mã: {known}")
-    if row is None:
-        row = GroupBinding(key=chat.topic_key, channel=chat.channel, chat_id=chat.chat_id)
-        ctx.session.add(row)
-    row.thread_id = chat.thread_id
-    row.areas = " ".join(codes)
-    row.name = name.strip() or (ctx.group.name if ctx.group else "Tổ " + ", ".join(
-        ctx.settings.area(c).name for c in codes if ctx.settings.area(c)  # type: ignore[union-attr]
-    ))
-    row.bound_by = str(ctx.who)
-    row.at = ctx.now
+    name = _one_line(name)[:NAME_LIMIT]
+    if not name:
+        name = current.name if current else "Tổ " + _names(ctx, codes).replace(";", ",")
+    previous = current.areas if current else ()
+    change = BindingChange(
+        key=chat.topic_key, channel=chat.channel, chat_id=chat.chat_id, thread_id=chat.thread_id,
+        name=name, areas=" ".join(dict.fromkeys(codes)), previous=" ".join(previous),
+        requested_by=str(ctx.who), requested_at=ctx.now,
+    )
+    touched = set(codes) | set(previous)
+    if _may_decide(ctx, touched):
+        ctx.session.add(change)
+        await _apply(ctx, change)
+        return
+    if ctx.is_supervisor and not ctx.msg.is_chat_admin:
+        raise NotAllowed("Anh/chị chỉ được gắn nhóm với các lĩnh vực mình phụ trách.")
+    for older in await _pending(ctx.session, chat.topic_key):  # the newest request replaces them
+        older.status, older.decided_at, older.note = REFUSED, ctx.now, "thay bằng yêu cầu mới"
+    ctx.session.add(change)
+    await ctx.session.flush()
+    await ctx.reply(
+        f"Đã gửi yêu cầu #{change.id} tới lãnh đạo: {_describe(ctx, change)}. Nhóm chưa nhận "
+        "phiếu của các lĩnh vực này cho đến khi yêu cầu được duyệt."
+    )
+    text = (f"Yêu cầu gắn nhóm #{change.id} chờ duyệt: {_describe(ctx, change)}; "
+            f"người đề nghị: {ctx.msg.display_name or ctx.who} ({ctx.who}).")
+    choices = [Choice("Duyệt", f"/duyetnhom {change.id}"), Choice("Từ chối", f"/tuchoinhom {change.id}")]
+    for sup in sorted(ctx.settings.supervisors, key=str):
+        if all(ctx.settings.oversees(sup, c) for c in touched):
+            await ctx.send_to(sup, text, choices)
+
+
+async def _pending(session: AsyncSession, key: str | None = None) -> list[BindingChange]:
+    query = select(BindingChange).where(BindingChange.status == PENDING).order_by(BindingChange.id)
+    if key is not None:
+        query = query.where(BindingChange.key == key)
+    return list((await session.execute(query)).scalars())
+
+
+async def decide(ctx: Ctx, args: str, accept: bool = True) -> None:
+    """/duyetnhom [số] and /tuchoinhom <số> [lý do]: without a number, the pending requests."""
+    if not ctx.is_supervisor:
+        raise NotAllowed("Lệnh này chỉ dành cho lãnh đạo, người giám sát.")
+    command = "/duyetnhom" if accept else "/tuchoinhom"
+    number, _, reason = args.strip().partition(" ")
+    if not number:
+        pending = [c for c in await _pending(ctx.session)
+                   if _may_decide(ctx, set(c.areas.split()) | set(c.previous.split()))]
+        if not pending:
+            await ctx.reply("Không có yêu cầu gắn nhóm nào chờ duyệt.")
+            return
+        lines = ["Yêu cầu gắn nhóm chờ duyệt:"]
+        lines += [f"#{c.id}: {_describe(ctx, c)} ({c.requested_by})" for c in pending]
+        lines.append("Duyệt: /duyetnhom <số>; từ chối: /tuchoinhom <số> [lý do].")
+        await ctx.reply("\n".join(lines))
+        return
+    if not (number.isascii() and number.isdigit()) or len(number) > 9:
+        raise UsageError(f"{command} <số yêu cầu>")
+    change = await ctx.session.get(BindingChange, int(number))
+    if change is None or not _may_decide(ctx, set(change.areas.split()) | set(change.previous.split())):
+        raise HotlineError(f"Không có yêu cầu gắn nhóm #{number} mà anh/chị được duyệt.")
+    if change.status != PENDING:
+        await ctx.reply(f"Yêu cầu gắn nhóm #{change.id} đã được xử lý trước đó.")
+        return
+    chat = ChatRef(change.channel, change.chat_id, "group", change.thread_id)
+    if not accept:
+        change.status, change.decided_by, change.decided_at = REFUSED, str(ctx.who), ctx.now
+        change.note = _one_line(reason)[:200]
+        because = f" Lý do: {change.note}." if change.note else ""
+        await ctx.reply(f"Đã từ chối yêu cầu gắn nhóm #{change.id}.")
+        await ctx.send(chat, f"Lãnh đạo không duyệt yêu cầu gắn nhóm #{change.id}.{because}")
+        return
+    await _apply(ctx, change)
+
+
+async def _apply(ctx: Ctx, change: BindingChange) -> None:
+    """Make the change the routing, and tell everyone whose routing it changes."""
+    change.status, change.decided_by, change.decided_at = APPROVED, str(ctx.who), ctx.now
+    codes = change.areas.split()
+    row = await ctx.session.get(GroupBinding, change.key)
+    if not codes:
+        if row is not None:
+            await ctx.session.delete(row)
+    else:
+        if row is None:
+            row = GroupBinding(key=change.key, channel=change.channel, chat_id=change.chat_id)
+            ctx.session.add(row)
+        row.thread_id, row.areas, row.name = change.thread_id, change.areas, change.name
+        row.bound_by, row.at = str(ctx.who), ctx.now
     ctx.groups_changed = True
-    names = "; ".join(a.name for a in ctx.settings.areas if a.code in codes)
-    await ctx.reply(f"Đã gắn nhóm “{row.name}” với lĩnh vực: {names}. Phiếu mới sẽ được gửi vào đây.")
+    chat = ChatRef(change.channel, change.chat_id, "group", change.thread_id)
+    # the groups that answered these areas until now: new tickets go elsewhere from today
+    losers: dict[str, tuple[GroupSpec, list[str]]] = {}
+    for code in codes:
+        for g in ctx.settings.groups:
+            if code in g.areas and g.key != change.key:
+                losers.setdefault(g.key, (g, []))[1].append(code)
+                break
+    lost_here = [c for c in change.previous.split() if c not in codes]
+    summary = f"Đã gắn {_describe(ctx, change)} (yêu cầu #{change.id}, {ctx.who} duyệt)."
+    if ctx.msg.chat != chat:
+        await ctx.reply(summary)
+    if codes:
+        text = (f"Đã gắn nhóm “{change.name}” với lĩnh vực: {_names(ctx, codes)}. "
+                "Phiếu mới sẽ được gửi vào đây.")
+    else:
+        text = "Đã gỡ nhóm này khỏi các lĩnh vực (cấu hình gốc, nếu có, được áp dụng lại)."
+    if lost_here and codes:
+        text += f" Nhóm không còn nhận phiếu mới của: {_names(ctx, lost_here)}."
+    await ctx.send(chat, text)
+    for group, lost in losers.values():
+        await ctx.send_to_group(
+            group,
+            f"Thông báo: từ nay phiếu mới về {_names(ctx, lost)} được chuyển tới nhóm “{change.name}” "
+            f"(lãnh đạo {ctx.who} duyệt). Các phiếu đang mở vẫn do nhóm xử lý.",
+        )
+    for sup in sorted(ctx.settings.supervisors, key=str):
+        if sup != ctx.who:
+            await ctx.send_to(sup, f"Thay đổi gắn nhóm: {summary}")

@@ -31,7 +31,8 @@ STAFF = """Dành cho tổ công tác (trong nhóm):
 • /hoilai <số> <câu hỏi> — hỏi lại cán bộ (tạm dừng hạn)
 • /hoan <số> <thời gian> <lý do> — hoãn hạn một lần, ví dụ /hoan 12 2 ngày chờ hồ sơ
 • /phieu <số> — xem phiếu và lịch sử
-• /nhom <mã lĩnh vực…> — gắn nhóm với lĩnh vực (quản trị viên nhóm hoặc lãnh đạo)
+• /nhom <mã lĩnh vực…> — gắn nhóm với lĩnh vực (lãnh đạo; quản trị viên nhóm: gửi đề nghị để
+  lãnh đạo duyệt)
 • /sotay <số phiếu> — đưa câu trả lời của phiếu vào sổ tay; /sotay <số> sửa <nội dung> — sửa"""
 
 SUPERVISOR = """Dành cho lãnh đạo:
@@ -43,6 +44,7 @@ SUPERVISOR = """Dành cho lãnh đạo:
   Kỳ: homnay (mặc định), homqua, tuan, thang, nam, 2026-11 hoặc 01/11/2026-30/11/2026
 • /phieu <số> — xem bất kỳ phiếu nào; /tl <số> <nội dung> — trả lời phiếu
 • /duyet <kênh:mã> hoặc /tuchoi <kênh:mã> — duyệt đăng ký
+• /duyetnhom — các đề nghị gắn nhóm chờ duyệt; /duyetnhom <số>, /tuchoinhom <số> [lý do]
 • /moi <xã/phường> — tạo mã mời
 • /chan <kênh:mã> [lý do], /bochan <kênh:mã> — chặn, bỏ chặn"""
 

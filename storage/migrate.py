@@ -20,6 +20,13 @@ BASELINE = "0001"  # the schema as it was when migrations were introduced
 # The full-text index lives outside the models (storage/handbook.py ensure_index): the FTS5
 # table with its shadow tables on SQLite, a generated column and its index on PostgreSQL.
 OUTSIDE_MODELS = ("handbook_fts", "search_tsv", "ix_handbook_tsv")
+# The tables of the baseline: an adopted database gets those it lacks, and later revisions
+# add theirs (creating every current table here would make those revisions fail).
+BASELINE_TABLES = (
+    "ban", "chatstate", "commune", "digestlog", "groupbinding", "handbookentry", "handbookterm",
+    "handbookuse", "processedupdate", "reportjob", "invite", "user", "ticket", "messagelink",
+    "outboxmessage", "ticketevent",
+)
 
 
 def include_name(name: str | None, type_: str, parent_names: object) -> bool:
@@ -40,7 +47,8 @@ def upgrade(conn: Connection) -> None:
     cfg = _config(conn)
     tables = set(inspect(conn).get_table_names())
     if "alembic_version" not in tables and "ticket" in tables:
-        SQLModel.metadata.create_all(conn)
+        baseline = [t for t in SQLModel.metadata.sorted_tables if t.name in BASELINE_TABLES]
+        SQLModel.metadata.create_all(conn, tables=baseline)
         command.stamp(cfg, BASELINE)
     command.upgrade(cfg, "head")
 

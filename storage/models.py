@@ -186,6 +186,29 @@ class GroupBinding(SQLModel, table=True):
     at: datetime | None = _ts(nullable=False)
 
 
+class BindingChange(SQLModel, table=True):
+    """Every change of a group's areas: a chat administrator's /nhom waits here as "pending"
+    until a supervisor approves or refuses it; a supervisor's own /nhom is recorded as
+    "approved" at once. The history of who routed which area where."""
+
+    __tablename__ = "binding_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(index=True)  # the chat or forum topic, as GroupBinding.key
+    channel: str
+    chat_id: str
+    thread_id: str | None = None
+    name: str = ""
+    areas: str = ""  # the areas asked for, space-separated; "" removes the chat's binding
+    previous: str = ""  # the chat's areas when the change was asked for
+    status: str = Field(default="pending", index=True)  # pending, approved, refused
+    requested_by: str = ""
+    requested_at: datetime | None = _ts(nullable=False)
+    decided_by: str | None = None
+    decided_at: datetime | None = _ts()
+    note: str = ""
+
+
 class Ban(SQLModel, table=True):
     """Someone a supervisor has blocked (/chan); their messages are stored and dropped."""
 

@@ -1,12 +1,29 @@
-"""/nhom binds a chat to areas; only chat administrators and supervisors may do it."""
+"""/nhom: a group is bound by the config or by a supervisor; a chat administrator's /nhom is a
+request that a supervisor approves or refuses, and until then the group receives nothing."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from handlers.messages import ChatRef, Identity, Inbound
+from storage.models import BindingChange, GroupBinding
 from tests.helpers.harness import CH, make_harness, texts_to
 
+LIMITED = Identity(CH, "sep_tc")  # a supervisor of finance only
 
-async def test_only_admin_or_supervisor_binds_and_binding_survives_restart(db_url):
+
+async def admin_says(hx, text: str, group: str = "g_new", who: str = "admin") -> list:  # type: ignore[no-untyped-def]
+    """A message from the chat's administrator, as the platform reports it."""
+    before = len(hx.channel.sent)
+    await hx.hotline.handle(Inbound(
+        sender=Identity(CH, who), chat=ChatRef(CH, group, "group"), text=text,
+        update_key=f"{who}-{len(hx.channel.sent)}-{text}", is_chat_admin=True,
+    ))
+    await hx.sender.deliver_due()
+    return hx.channel.sent[before:]
+
+
+async def test_admin_request_waits_for_a_supervisor_then_binding_survives_restart(db_url):
     hx = await make_harness(db_url)
     await hx.register("an")
     out = await hx.say("x", "/nhom cntt", group="g_new")
@@ -14,31 +31,83 @@ async def test_only_admin_or_supervisor_binds_and_binding_survives_restart(db_ur
     out = await hx.say("sep", "/nhom cntt khongco", group="g_new")
     assert "khongco" in texts_to(out, "g_new")[0]
 
-    # a chat administrator, as the platform reports it
-    await hx.hotline.handle(Inbound(
-        sender=Identity(CH, "admin"), chat=ChatRef(CH, "g_new", "group"), text="/nhom cntt | Tổ CNTT mới",
-        update_key="adm1", is_chat_admin=True,
-    ))
-    await hx.sender.deliver_due()
-    assert "Đã gắn nhóm “Tổ CNTT mới”" in hx.channel.sent[-1][1].text
-    n = await hx.ask("an", "Phần mềm một cửa báo lỗi chữ ký số khi ký hồ sơ")
-    assert any(f"#{n}" in t for t in texts_to(hx.channel.sent, "g_new"))
+    # an unknown group's admin takes over the land area: only a request, nothing routed there
+    out = await admin_says(hx, "/nhom dat_dai | Tổ Đất đai")
+    assert "yêu cầu #1" in texts_to(out, "g_new")[0]
+    assert "cho đến khi yêu cầu được duyệt" in texts_to(out, "g_new")[0]
+    [to_boss] = texts_to(out, "sep")
+    assert "Yêu cầu gắn nhóm #1" in to_boss and "admin" in to_boss
+    assert [c.command for _, m in out if m.chat.chat_id == "sep" for c in m.choices] == [
+        "/duyetnhom 1", "/tuchoinhom 1"]
+    n = await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    assert not any(f"Phiếu #{n}" in t for t in texts_to(hx.channel.sent, "g_new"))
+    assert any(f"#{n}" in t for t in texts_to(hx.channel.sent, "g_dat"))
+    out = await hx.say("an", "/tl 1 trả lời giả", group="g_new")
+    assert "Không tìm thấy phiếu" in texts_to(out, "g_new")[0]
+
+    # a supervisor refuses it: recorded, the group told, still nothing routed there
+    out = await hx.say("sep", "/tuchoinhom 1 không phải tổ chuyên môn")
+    assert "Đã từ chối" in texts_to(out, "sep")[0]
+    assert "không phải tổ chuyên môn" in texts_to(out, "g_new")[0]
+    out = await hx.say("sep", "/duyetnhom 1")
+    assert "đã được xử lý" in texts_to(out, "sep")[0]
+
+    # a second request, approved: the group that answered the area until now is told
+    await admin_says(hx, "/nhom cntt | Tổ CNTT mới")
+    out = await hx.say("sep", "/duyetnhom")
+    assert "#2" in texts_to(out, "sep")[0] and "Công nghệ thông tin" in texts_to(out, "sep")[0]
+    out = await hx.say("sep", "/duyetnhom 2")
+    assert "Đã gắn nhóm “Tổ CNTT mới”" in texts_to(out, "g_new")[0]
+    assert "Công nghệ thông tin" in texts_to(out, "g_it")[0] and "Tổ CNTT mới" in texts_to(out, "g_it")[0]
+    m = await hx.ask("an", "Phần mềm một cửa báo lỗi chữ ký số khi ký hồ sơ")
+    assert any(f"#{m}" in t for t in texts_to(hx.channel.sent, "g_new"))
+    async with hx.db.session() as s:
+        changes = (await s.execute(select(BindingChange).order_by(BindingChange.id))).scalars().all()
+    assert [(c.status, c.areas, c.decided_by) for c in changes] == [
+        ("refused", "dat_dai", "mem:sep"), ("approved", "cntt", "mem:sep")]
     await hx.db.close()
 
     again = await make_harness(db_url, clock=hx.clock)
-    m = await again.ask("an", "Đường truyền internet của xã bị chập chờn cả tuần")
-    assert any(f"#{m}" in t for t in texts_to(again.channel.sent, "g_new"))
-    out = await again.say("it", f"/tl {m} Đã báo VNPT kiểm tra.", group="g_new")
+    k = await again.ask("an", "Đường truyền internet của xã bị chập chờn cả tuần")
+    assert any(f"#{k}" in t for t in texts_to(again.channel.sent, "g_new"))
+    out = await again.say("it", f"/tl {k} Đã báo VNPT kiểm tra.", group="g_new")
     assert any("Đã báo VNPT" in t for t in texts_to(out, "an"))
+    # a supervisor binds (and unbinds) at once, recorded too
     out = await again.say("sep", "/nhom bo", group="g_new")
+    assert "Đã gỡ nhóm" in texts_to(out, "g_new")[0]
     k = await again.ask("an", "Đường truyền internet của xã lại mất kết nối")
     assert any(f"#{k}" in t for t in texts_to(again.channel.sent, "g_it"))
+    async with again.db.session() as s:
+        assert await s.get(GroupBinding, f"{CH}:g_new") is None
+        last = (await s.execute(select(BindingChange).order_by(BindingChange.id.desc()))).scalars().first()
+        assert (last.status, last.areas, last.previous) == ("approved", "", "cntt")
     await again.db.close()
+
+
+async def test_configured_admin_cannot_pull_another_area_and_limited_supervisor_decides_own(db_url):
+    hx = await make_harness(db_url, supervisors=frozenset({Identity(CH, "sep"), LIMITED}),
+                            supervisor_areas={LIMITED: frozenset({"tai_chinh", "khac"})})
+    await hx.register("an")
+    out = await admin_says(hx, "/nhom dat_dai tai_chinh", group="g_tc")
+    assert "cho đến khi yêu cầu được duyệt" in texts_to(out, "g_tc")[0]
+    assert texts_to(out, "sep") and not texts_to(out, "sep_tc")  # land is not theirs to decide
+    n = await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    assert any(f"#{n}" in t for t in texts_to(hx.channel.sent, "g_dat"))
+    out = await hx.say("sep_tc", "/duyetnhom 1")
+    assert "Không có yêu cầu gắn nhóm #1" in texts_to(out, "sep_tc")[0]
+    out = await hx.say("sep_tc", "/nhom dat_dai", group="g_tc")
+    assert "lĩnh vực mình phụ trách" in texts_to(out, "g_tc")[0]
+    out = await hx.say("sep_tc", "/duyetnhom")
+    assert "Không có yêu cầu" in texts_to(out, "sep_tc")[0]
+    out = await hx.say("an", "/duyetnhom 1")
+    assert "chỉ dành cho lãnh đạo" in texts_to(out, "an")[0]
+    async with hx.db.session() as s:
+        assert (await s.execute(select(GroupBinding))).first() is None
+    await hx.db.close()
 
 
 async def test_two_forum_topics_of_one_chat_are_two_groups(db_url):
     from handlers.settings import GroupSpec
-
 
     hx = await make_harness(db_url, groups=(
         GroupSpec(CH, "forum", "Tổ Đất đai", ("dat_dai",), thread_id="1"),

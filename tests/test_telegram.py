@@ -185,13 +185,18 @@ async def test_half_sent_file_and_long_text_is_not_repeated(polling_bot, server,
     assert "\n".join(s.text for s in server.to(BOSS)[1:]) == text
 
 
-async def test_nhom_only_for_admins(polling_bot, server):
+async def test_nhom_by_admins_only_once_a_supervisor_approves(polling_bot, server):
     await register(server)
     server.message(70, "/nhom cntt", chat_id=NEW_GROUP, chat_type="supergroup")
     await eventually(lambda: any("Chỉ quản trị viên" in t for t in server.texts_to(NEW_GROUP)), "refusal")
     server.admins.add((NEW_GROUP, 60))
     server.message(60, "/nhom cntt | Tổ CNTT 2", chat_id=NEW_GROUP, chat_type="supergroup")
+    request = (await eventually(lambda: [s for s in server.to(BOSS) if "Yêu cầu gắn nhóm" in s.text],
+                                "the request at the supervisor"))[0]
+    assert ("Duyệt", "/duyetnhom 1") in request.buttons
+    server.press(BOSS, request, "/duyetnhom 1")
     await eventually(lambda: any("Đã gắn nhóm" in t for t in server.texts_to(NEW_GROUP)), "bound")
+    await eventually(lambda: any("Tổ CNTT 2" in t for t in server.texts_to(IT)), "old group told")
     await ask(server, "Phần mềm một cửa báo lỗi chữ ký số khi ký hồ sơ")
     await eventually(lambda: any("📩 Phiếu" in t for t in server.texts_to(NEW_GROUP)), "card there")
 
