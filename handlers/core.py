@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import cadre, groups, handbook, registration, staff, supervisor
@@ -186,6 +187,15 @@ class StorageUnavailable(Exception):
 
 
 DB_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0)
+CONFLICT_RETRIES = 5
+# PostgreSQL: unique violation, serialization failure, deadlock
+CONFLICT_CODES = frozenset({"23505", "40001", "40P01"})
+
+
+def is_conflict(err: DBAPIError) -> bool:
+    """A transaction that failed only because a concurrent one won a race: worth running again."""
+    code = getattr(err.orig, "sqlstate", None) or getattr(err.orig, "pgcode", None)
+    return code in CONFLICT_CODES or "UNIQUE constraint failed" in str(err.orig)
 FLOOD_WARNING = (
     "Anh/chị gửi quá nhiều tin trong thời gian ngắn; các tin tiếp theo trong một phút tới sẽ "
     "không được xử lý. Xin gửi lại sau ít phút."
@@ -240,41 +250,67 @@ class Hotline:
         """Store-and-handle in one transaction.
 
         A bug or bad input never escapes: the sender gets an apology and the loop goes on.
-        Only when the database stays unreachable does StorageUnavailable escape, so that the
-        channel does not acknowledge an update it could not store (the platform redelivers).
+        A transaction that lost a race with a concurrent one (unique key, serialization,
+        deadlock) is run again before anyone is told anything. Only when the database stays
+        unreachable does StorageUnavailable escape, so that the channel does not acknowledge
+        an update it could not store (the platform redelivers).
         """
         key = f"{msg.chat.channel}:{msg.update_key}" if msg.update_key else None
+        conflicts = 0
+        outages = 0
         try:
-            for attempt in range(len(DB_RETRY_DELAYS) + 1):
+            while True:
                 try:
                     await self._handle_once(msg, key)
                     return
-                except (OperationalError, InterfaceError, OSError) as err:
-                    if attempt == len(DB_RETRY_DELAYS):
+                except DBAPIError as err:
+                    if is_conflict(err) and conflicts < CONFLICT_RETRIES:
+                        conflicts += 1
+                        log.info("update %s lost a write conflict, running it again", key)
+                        await asyncio.sleep(random.uniform(0, 0.05 * conflicts))
+                        continue
+                    if not isinstance(err, OperationalError | InterfaceError):
+                        raise
+                    if outages == len(DB_RETRY_DELAYS):
                         log.error("database unavailable for update %s: %s", key, type(err).__name__)
                         raise StorageUnavailable() from None
                     log.warning("database busy for update %s, retrying", key)
-                    await asyncio.sleep(DB_RETRY_DELAYS[attempt])
-                except Exception:
-                    log.exception("failed to handle update %s from %s", key, msg.sender)
-                    await self._apologize(msg, key)
-                    return
+                    await asyncio.sleep(DB_RETRY_DELAYS[outages])
+                    outages += 1
+                except OSError as err:
+                    if outages == len(DB_RETRY_DELAYS):
+                        log.error("database unavailable for update %s: %s", key, type(err).__name__)
+                        raise StorageUnavailable() from None
+                    log.warning("database busy for update %s, retrying", key)
+                    await asyncio.sleep(DB_RETRY_DELAYS[outages])
+                    outages += 1
+        except StorageUnavailable:
+            raise
+        except Exception:
+            log.exception("failed to handle update %s from %s", key, msg.sender)
+            await self._apologize(msg, key)
         finally:
             self.on_outbox()
 
     async def _handle_once(self, msg: Inbound, key: str | None) -> None:
-        async with self.db.session() as session:
-            now = self.clock.now()
-            if key and not await repo.mark_processed(session, key, now):
-                log.info("skipping redelivered update %s", key)
-                return
-            if await self._dropped(session, msg, now):
-                return
-            ctx = Ctx(session, self.settings, now, self.deadlines, msg=msg)
-            try:
-                async with session.begin_nested():
-                    await dispatch(ctx)
-            except HotlineError as err:
+        try:
+            async with self.db.session() as session:
+                now = self.clock.now()
+                if key and not await repo.mark_processed(session, key, now):
+                    log.info("skipping redelivered update %s", key)
+                    return
+                if await self._dropped(session, msg, now):
+                    return
+                ctx = Ctx(session, self.settings, now, self.deadlines, msg=msg)
+                await dispatch(ctx)
+        except HotlineError as err:
+            # the handler's changes are rolled back with the whole transaction (no savepoint on
+            # the normal path); the delivery is recorded and answered in a new one
+            async with self.db.session() as session:
+                now = self.clock.now()
+                if key and not await repo.mark_processed(session, key, now):
+                    return
+                ctx = Ctx(session, self.settings, now, self.deadlines, msg=msg)
                 await ctx.reply(err.text)
         if ctx.groups_changed:
             await self.load_bindings()

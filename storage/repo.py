@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import (
     ChatState,
@@ -26,16 +28,21 @@ from storage.models import (
 # --- inbound dedupe -------------------------------------------------------------------------
 
 
+def _insert(session: AsyncSession, model: type):  # type: ignore[no-untyped-def]
+    """INSERT for this session's dialect, so that ON CONFLICT is available (SQLite, PostgreSQL)."""
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
+
+
 async def mark_processed(session: AsyncSession, key: str, now: datetime) -> bool:
-    """Record a delivery; False when it was already handled (a redelivery)."""
-    if await session.get(ProcessedUpdate, key) is not None:
-        return False
-    try:
-        async with session.begin_nested():
-            session.add(ProcessedUpdate(key=key, at=now))
-    except IntegrityError:
-        return False
-    return True
+    """Record a delivery; False when it was already handled (a redelivery).
+
+    One INSERT … ON CONFLICT DO NOTHING: a concurrent delivery of the same update waits for
+    the first one's transaction instead of failing it.
+    """
+    stmt = _insert(session, ProcessedUpdate).values(key=key, at=now).on_conflict_do_nothing()
+    result = await session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 # --- users ----------------------------------------------------------------------------------
@@ -60,18 +67,25 @@ async def set_state(
     session: AsyncSession, key: str, now: datetime, *, state: str | None = None,
     data: dict | None = None, choices: Sequence[str] | None = None,
 ) -> None:
-    """Update only the parts given; a state row is created on first use."""
-    row = await session.get(ChatState, key)
-    if row is None:
-        row = ChatState(key=key, updated_at=now)
-        session.add(row)
+    """Update only the parts given; a state row is created on first use.
+
+    One INSERT … ON CONFLICT DO UPDATE: two transactions creating the same row (the first
+    cards into a group) no longer fail one of them with a unique-key error.
+    """
+    values: dict[str, object] = {"updated_at": now}
     if state is not None:
-        row.state = state
+        values["state"] = state
     if data is not None:
-        row.data = json.dumps(data, ensure_ascii=False)
+        values["data"] = json.dumps(data, ensure_ascii=False)
     if choices is not None:
-        row.choices = json.dumps(list(choices), ensure_ascii=False)
-    row.updated_at = now
+        values["choices"] = json.dumps(list(choices), ensure_ascii=False)
+    stmt = _insert(session, ChatState).values(key=key, **values)
+    await session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=values))
+    # a row this session already loaded shows the new values, without a flush or a reload
+    loaded = session.identity_map.get(session.identity_key(ChatState, key))  # type: ignore[arg-type]
+    if loaded is not None:
+        for name, value in values.items():
+            set_committed_value(loaded, name, value)
 
 
 # --- tickets --------------------------------------------------------------------------------
