@@ -14,6 +14,7 @@ from bot.channels.console import ConsoleChannel
 from bot.config import Config
 from bot.ratelimit import TELEGRAM
 from bot.report_worker import ReportWorker
+from bot.resend import resend_outage_failures
 from bot.scheduler import build_scheduler
 from bot.sender import OutboxSender
 from bot.single_instance import SingleInstance
@@ -85,6 +86,7 @@ class App:
             self.single.acquire()  # raises AlreadyRunning: nothing else is started yet
         await self.db.upgrade()
         await self.hotline.load_bindings()
+        await resend_outage_failures(self.db, self.clock.now())
         self.sender.start()
         self.reports.start()
         self.scheduler.start()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"config error: {err}", file=sys.stderr)  # noqa: T201
         return 2
+    # every command logs through the masking handler: a traceback may hold a token
+    secrets = [
+        c.token.get_secret_value() for c in (cfg.telegram, cfg.zalo)
+    ] + [c.webhook_secret.get_secret_value() for c in (cfg.telegram, cfg.zalo)]
+    setup_logging(getattr(args, "log_level", "WARNING"), getattr(args, "log_format", "text"), secrets)
     if args.command == "check-config":
         print(f"{args.config}: OK ({len(cfg.areas)} areas, {len(cfg.groups)} groups)")  # noqa: T201
         return 0
@@ -58,16 +64,15 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_handbook(cfg, args.action, Path(args.file)))
     if args.command == "db":
         return asyncio.run(_db(cfg, args.action, args.message))
-    secrets = [
-        c.token.get_secret_value() for c in (cfg.telegram, cfg.zalo)
-    ] + [c.webhook_secret.get_secret_value() for c in (cfg.telegram, cfg.zalo)]
-    setup_logging(args.log_level, args.log_format, secrets)
     app = build_app(cfg)
     try:
         asyncio.run(app.run())
     except AlreadyRunning as err:
         print(f"hotline: {err}", file=sys.stderr)  # noqa: T201
         return 2
+    except Exception:  # logged (masked) rather than printed raw by the interpreter
+        logging.getLogger("hotline").exception("the bot stopped on an unexpected error")
+        return 1
     return 0
 
 

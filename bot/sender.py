@@ -8,8 +8,9 @@ import logging
 import time
 from datetime import timedelta
 
-from bot.channels.base import Channel, SendError
+from bot.channels.base import Channel, SendError, is_transient
 from bot.ratelimit import ChannelLimits, RateLimiter
+from bot.resend import GIVEN_UP
 from bot.worker import Worker
 from handlers.messages import ChatRef, Choice, Outgoing
 from handlers.settings import Clock, HotlineSettings
@@ -142,9 +143,12 @@ class OutboxSender(Worker):
             await self._fail(row, str(err), retry_in=wait)
             return False
         except Exception as err:  # a bug in an adapter must not stop the sender
+            if is_transient(err):  # an outage the adapter did not name: waited out, never dropped
+                await self._fail(row, type(err).__name__, retry_in=min(300.0, 2.0**row.attempts))
+                return False
             log.exception("channel %s failed sending outbox row %s", row.channel, row.id)
             if row.attempts + 1 >= MAX_ATTEMPTS:  # it will not get better: made visible, not lost
-                await self._give_up(row, f"lỗi hệ thống khi gửi ({type(err).__name__})")
+                await self._give_up(row, GIVEN_UP.format(type(err).__name__))
                 return True
             await self._fail(row, type(err).__name__, retry_in=min(300.0, 2.0**row.attempts))
             return False

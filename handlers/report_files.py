@@ -224,7 +224,7 @@ async def _reading(url: str) -> AsyncIterator[AsyncSession]:
     bot's write lock (in WAL mode readers and the writer do not block each other)."""
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    engine = create_async_engine(url)
+    engine = create_async_engine(url, hide_parameters=True)  # no question text in errors
     try:
         async with AsyncSession(engine) as session:
             yield session

@@ -33,8 +33,11 @@ class Database:
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             self.sqlite_file = parsed.database
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        # pre-ping: a connection dropped by a database restart is replaced, not handed out
-        self.engine: AsyncEngine = create_async_engine(url, pool_pre_ping=True)
+        # pre-ping: a connection dropped by a database restart is replaced, not handed out;
+        # hide_parameters: an error's message (logged) never carries a user's text
+        self.engine: AsyncEngine = create_async_engine(
+            url, pool_pre_ping=True, hide_parameters=True
+        )
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)

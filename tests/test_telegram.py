@@ -208,7 +208,8 @@ async def test_webhook_mode_lifecycle_secret_and_redelivery(tmp_path, server):
                      webhook_secret=SECRET))
     await app.start()
     try:
-        assert server.webhook == {"url": f"http://127.0.0.1:{port}/tg", "secret_token": SECRET}
+        assert await eventually(lambda: server.webhook, "the webhook registered") == {
+            "url": f"http://127.0.0.1:{port}/tg", "secret_token": SECRET}
         reg = server.message(CADRE, "/dangky Nguyễn Văn An | Xã Nam Đàn | Công chức địa chính")
         assert await server.deliver(reg, None) == 401
         assert await server.deliver(reg, "wrong-secret") == 401

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
+import aiohttp
+
+from bot.logs import mask
 from handlers.messages import Inbound, Outgoing, Sent
 
 OnInbound = Callable[[Inbound], Awaitable[None]]
@@ -21,9 +25,37 @@ class SendError(Exception):
     """
 
     def __init__(self, reason: str, *, retry_after: float | None = None, permanent: bool = False):
+        reason = mask(reason)  # it is stored on the outbox row and logged
         super().__init__(reason)
         self.retry_after = retry_after
         self.permanent = permanent
+
+
+# What counts as an outage rather than a refusal, for every adapter: no answer at all, an
+# answer that is not the platform's JSON (an HTML error page from a proxy or load balancer),
+# 408, 429 and 5xx. An outage is retried with backoff for as long as it lasts, never given up.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError, TimeoutError, aiohttp.ClientError, json.JSONDecodeError,
+)
+# Exceptions outside that list that are outages too, known by name (the outbox keeps only
+# the name of an unexpected error; rows failed under these are sent again, see bot/resend.py)
+TRANSIENT_NAMES = frozenset({
+    "ClientDecodeError", "TelegramNetworkError", "TelegramServerError", "RestartingTelegram",
+    "ContentTypeError", "JSONDecodeError", "ServerDisconnectedError", "ClientOSError",
+    "ClientConnectorError", "ClientPayloadError", "TimeoutError", "ZaloHttpError",
+})
+
+
+def transient_status(status: int | None) -> bool:
+    """An HTTP status (None: no answer) that means "try again later"."""
+    return status is None or status in (408, 429) or status >= 500
+
+
+def is_transient(err: BaseException) -> bool:
+    """An exception that means the platform or the network is down, not that the send is wrong."""
+    if isinstance(err, SendError):
+        return not err.permanent
+    return isinstance(err, TRANSIENT_ERRORS) or type(err).__name__ in TRANSIENT_NAMES
 
 
 class Channel(Protocol):

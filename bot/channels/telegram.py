@@ -12,7 +12,7 @@ import contextlib
 import hmac
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
 from typing import Any
 
@@ -20,6 +20,8 @@ from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
+    AiogramError,
+    ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
@@ -123,6 +125,8 @@ def _send_error(err: Exception) -> SendError:
         return SendError(f"Telegram refused: {err.message[:200]}", permanent=True)
     if isinstance(err, TelegramAPIError):
         return SendError(f"Telegram error: {err.message[:200]}")
+    if isinstance(err, ClientDecodeError):  # an HTML error page (a proxy's 502): an outage
+        return SendError("Telegram answered with something other than its JSON (an error page?)")
     return SendError(f"Telegram unreachable: {type(err).__name__}")
 
 
@@ -140,7 +144,7 @@ class TelegramChannel:
         self.dp = Dispatcher()
         self.dp.include_router(self._router())
         self._on_inbound: OnInbound | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
         self._runner: web.AppRunner | None = None
         self._stopping = asyncio.Event()
         self._parts = PartSends()
@@ -148,26 +152,47 @@ class TelegramChannel:
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def start(self, on_inbound: OnInbound) -> None:
+        """Start-up calls (commands menu, webhook registration) run in the background and
+        are retried through an outage: a platform down at start does not stop the bot."""
         self._on_inbound = on_inbound
-        await self._set_commands()
+        self._spawn(self._retrying("setMyCommands", self._set_commands))
         if self.cfg.mode == "webhook":
             secret = self.cfg.webhook_secret.get_secret_value()
             if not self.cfg.webhook_url or not secret:
                 raise ValueError("telegram webhook mode needs telegram.webhook_url and webhook_secret")
             await self._serve_webhook()
-            await self.bot.set_webhook(self.cfg.webhook_url, secret_token=secret,
-                                       allowed_updates=ALLOWED_UPDATES)
+            self._spawn(self._retrying("setWebhook", partial(
+                self.bot.set_webhook, self.cfg.webhook_url, secret_token=secret,
+                allowed_updates=ALLOWED_UPDATES)))
         else:
-            with contextlib.suppress(TelegramAPIError, OSError):
-                await self.bot.delete_webhook()  # getUpdates does not work while one is set
-            self._task = asyncio.create_task(self._poll(), name="telegram-polling")
+            self._spawn(self._poll())
+
+    def _spawn(self, work: Coroutine[Any, Any, Any]) -> None:
+        self._tasks.append(asyncio.create_task(work, name="telegram"))
+
+    async def _retrying(self, what: str, call: Callable[[], Awaitable[Any]]) -> bool:
+        """Call until it succeeds (True), the token is rejected or the channel stops (False)."""
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                await call()
+                return True
+            except TelegramUnauthorizedError:
+                log.error("telegram: %s: the token was rejected", what)
+                return False
+            except Exception as err:  # an outage or a refusal: logged by name, retried
+                failures += 1
+                delay = getattr(err, "retry_after", None) or min(300.0, 0.5 * 2.0**failures)
+                log.warning("telegram: %s failed (%s), retrying in %.1fs", what, type(err).__name__, delay)
+                await asyncio.sleep(float(delay) * random.uniform(0.8, 1.0))
+        return False
 
     async def stop(self) -> None:
         self._stopping.set()
-        if self._task is not None:
-            self._task.cancel()
+        for task in self._tasks:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+                await task
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -190,17 +215,14 @@ class TelegramChannel:
         return f"telegram: webhook {info.url or '(none)'}{pending}"
 
     async def _set_commands(self) -> None:
-        try:
-            await self.bot.set_my_commands(
-                [BotCommand(command=c, description=d) for c, d in PRIVATE_COMMANDS],
-                scope=BotCommandScopeAllPrivateChats(),
-            )
-            await self.bot.set_my_commands(
-                [BotCommand(command=c, description=d) for c, d in GROUP_COMMANDS],
-                scope=BotCommandScopeAllGroupChats(),
-            )
-        except (TelegramAPIError, OSError) as err:
-            log.warning("telegram: setMyCommands failed: %s", type(err).__name__)
+        await self.bot.set_my_commands(
+            [BotCommand(command=c, description=d) for c, d in PRIVATE_COMMANDS],
+            scope=BotCommandScopeAllPrivateChats(),
+        )
+        await self.bot.set_my_commands(
+            [BotCommand(command=c, description=d) for c, d in GROUP_COMMANDS],
+            scope=BotCommandScopeAllGroupChats(),
+        )
 
     # --- inbound -----------------------------------------------------------------------------
 
@@ -288,6 +310,9 @@ class TelegramChannel:
 
     async def _poll(self) -> None:
         """Long polling; the offset moves past an update only once the core has stored it."""
+        # getUpdates does not work while a webhook is set
+        if not await self._retrying("deleteWebhook", self.bot.delete_webhook):
+            return
         offset: int | None = None
         failures = 0
         while not self._stopping.is_set():
@@ -386,7 +411,7 @@ class TelegramChannel:
         except (ValueError, TelegramBadRequest) as err:
             log.warning("telegram: attachment not copied into %s: %s", chat_id, type(err).__name__)
             return ""
-        except (TimeoutError, TelegramAPIError, OSError) as err:
+        except (TimeoutError, AiogramError, OSError) as err:
             raise _send_error(err) from None
         return str(copied.message_id)
 
@@ -396,6 +421,6 @@ def _step(call: Callable[[], Awaitable[Any]]) -> Step:
     async def step() -> str:
         try:
             return str((await call()).message_id)
-        except (TimeoutError, TelegramAPIError, OSError) as err:
+        except (TimeoutError, AiogramError, OSError) as err:
             raise _send_error(err) from None
     return step

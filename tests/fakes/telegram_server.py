@@ -42,6 +42,7 @@ class Failure:
     description: str
     retry_after: int | None
     skip: int = 0  # matching calls let through before this one fails
+    html: bool = False  # an HTML error page echoing the request path, as a proxy answers
 
 
 def user(uid: int, name: str = "") -> dict[str, Any]:
@@ -88,9 +89,9 @@ class FakeTelegram:
 
     def fail(self, times: int = 1, *, method: str | None = None, status: int = 500,
              description: str = "Internal Server Error", retry_after: int | None = None,
-             skip: int = 0) -> None:
+             skip: int = 0, html: bool = False) -> None:
         for _ in range(times):
-            self.failures.append(Failure(method, status, description, retry_after, skip))
+            self.failures.append(Failure(method, status, description, retry_after, skip, html))
 
     def message(
         self, uid: int, text: str = "", *, chat_id: int | None = None, chat_type: str = "private",
@@ -190,6 +191,11 @@ class FakeTelegram:
                     break
                 del self.failures[i]
                 self.failed[failure.status] = self.failed.get(failure.status, 0) + 1
+                if failure.html:  # nginx-style page; the path (with the token) echoed back
+                    page = (f"<html><head><title>{failure.status} {failure.description}</title>"
+                            f"</head><body><h1>{failure.description}</h1><p>POST {request.path}"
+                            "</p><hr><center>nginx</center></body></html>")
+                    return web.Response(status=failure.status, text=page, content_type="text/html")
                 extra = {"retry_after": failure.retry_after} if failure.retry_after else None
                 return self._error(failure.status, failure.description, extra)
         handler = getattr(self, f"_m_{method}", None)
