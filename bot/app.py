@@ -15,6 +15,7 @@ from bot.config import Config
 from bot.ratelimit import TELEGRAM
 from bot.report_worker import ReportWorker
 from bot.resend import resend_outage_failures
+from bot.route_learner import RouteLearner
 from bot.scheduler import build_scheduler
 from bot.sender import OutboxSender
 from bot.single_instance import SingleInstance
@@ -66,7 +67,10 @@ class App:
         self.hotline = Hotline(
             self.db, self.settings, self.clock, self.deadlines, on_outbox=self._after_message
         )
-        self.reports = ReportWorker(self.hotline, on_done=self.sender.wake)
+        learner = None
+        if cfg.routing.model_file:
+            learner = RouteLearner(self.hotline, cfg.routing.model_file, cfg.routing.retrain_every)
+        self.reports = ReportWorker(self.hotline, on_done=self.sender.wake, learner=learner)
         self.scheduler = build_scheduler(self)
         for channel in platform_channels(cfg):
             self.channels[channel.name] = channel
@@ -87,6 +91,9 @@ class App:
         await self.db.upgrade()
         await self.hotline.load_bindings()
         await resend_outage_failures(self.db, self.clock.now())
+        learner = self.reports.learner
+        if learner is not None and not await learner.load_saved():
+            await self.reports.learn()  # no model yet: the first questions wait for it, not keywords
         self.sender.start()
         self.reports.start()
         self.scheduler.start()

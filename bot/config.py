@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from bot.ratelimit import ChannelLimits
 from handlers.messages import Identity, topic_key
+from handlers.routing import Router
 from handlers.settings import AreaSpec, Deadlines, FollowupSettings, GroupSpec, HotlineSettings
 from handlers.textutil import fold
 from handlers.worktime import ClockHours, WorkCalendar, parse_sessions
@@ -66,6 +67,14 @@ class LimitsConfig(_Section):
 class ReportsConfig(_Section):
     folder: str = Field(default="data/exports", min_length=1)  # generated workbooks and charts
     chat_export_limit: int = Field(default=200_000, ge=1)  # bigger /xuat periods are refused
+
+
+class RoutingConfig(_Section):
+    # where the trained router is kept; "" routes by keywords only and never trains
+    model_file: str = ""
+    # the model's top probability needed to route without asking the cadre to choose
+    threshold: float = Field(default=0.5, gt=0, lt=1)
+    retrain_every: int = Field(default=20, ge=1)  # new labelled tickets between retrainings
 
 
 class RolesConfig(_Section):
@@ -151,6 +160,7 @@ class AreaConfig(_Section):
     code: str = Field(pattern=r"^[a-z0-9_]{1,32}$")
     name: str = Field(min_length=1)
     keywords: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(default_factory=list)  # typical questions, to train the router
     first_response_hours: float = Field(default=8, gt=0)
     resolution_hours: float = Field(default=40, gt=0)
 
@@ -186,6 +196,7 @@ class Config(_Section):
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
+    routing: RoutingConfig = Field(default_factory=RoutingConfig)
     areas: list[AreaConfig] = Field(min_length=1)
     groups: list[GroupConfig] = Field(default_factory=list)
 
@@ -204,7 +215,7 @@ class Config(_Section):
         return HotlineSettings(
             areas=tuple(
                 AreaSpec(a.code, a.name, tuple(a.keywords), a.first_response_hours,
-                         a.resolution_hours)
+                         a.resolution_hours, tuple(a.examples))
                 for a in self.areas
             ),
             groups=tuple(
@@ -229,6 +240,7 @@ class Config(_Section):
             commune_shared=self.registration.commune_shared,
             reports_folder=self.reports.folder,
             chat_export_limit=self.reports.chat_export_limit,
+            router=Router(threshold=self.routing.threshold),
         )
 
 

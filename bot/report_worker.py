@@ -1,4 +1,5 @@
-"""Runs the report jobs (/xuat, /bieudo) in the background, one at a time.
+"""Runs the report jobs (/xuat, /bieudo) in the background, one at a time, and between
+them retrains the router when enough new labels came (bot/route_learner.py).
 
 Woken after every handled message (a job may have been recorded), and every POLL seconds
 anyway, so a job left by a crash is taken up soon after start. The report process is kept
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from bot.route_learner import RouteLearner
 from bot.worker import Worker
 from handlers import report_jobs
 from handlers.core import Hotline
@@ -25,9 +27,12 @@ POLL = 60.0
 class ReportWorker(Worker):
     name = "report-worker"
 
-    def __init__(self, hotline: Hotline, on_done: Callable[[], None]):
+    def __init__(
+        self, hotline: Hotline, on_done: Callable[[], None], learner: RouteLearner | None = None
+    ):
         super().__init__()
         self.hotline = hotline  # its settings change when a group binds itself with /nhom
+        self.learner = learner  # retrains the router in the report process, between reports
         self.on_done = on_done  # a file is queued in the outbox: wake the sender
         self._lock = asyncio.Lock()  # one runner at a time: the loop, or drain()
         self._pool: ProcessPoolExecutor | None = None  # started at the first job
@@ -36,6 +41,22 @@ class ReportWorker(Worker):
         await super().stop(grace)  # a job cut off here is made again at the next start
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+
+    async def learn(self) -> None:
+        """Retrain the router when enough new labels came (or never yet in this run)."""
+        if self.learner is None:
+            return
+        async with self._lock:
+            if not await self.learner.due():
+                return
+            for _ in range(2):
+                self._pool = self._pool or report_jobs.new_pool()
+                try:
+                    await self.learner.retrain(self._pool)
+                    return
+                except BrokenProcessPool:
+                    log.error("the report process died while training the router")
+                    self._pool = None
 
     async def drain(self) -> None:
         """Make every waiting report now (the console's input ended: finish before exiting)."""
@@ -53,6 +74,7 @@ class ReportWorker(Worker):
     async def run_pass(self) -> float:
         try:
             await self.drain()
+            await self.learn()
         except Exception:  # the database away, say: try again at the next wake
             log.exception("report jobs failed")
         return POLL

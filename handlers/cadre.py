@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 from handlers import deadlines, handbook
 from handlers import format as fmt
 from handlers.context import Ctx, Outbound
 from handlers.errors import HotlineError, UsageError
 from handlers.messages import ATTACHMENT_LABEL, Choice
-from handlers.routing import classify
 from handlers.settings import AreaSpec
 from handlers.tickets import load, parse_ticket
 from storage import repo
@@ -57,27 +57,40 @@ async def ask(ctx: Ctx, question: str) -> None:
 
 
 async def route(ctx: Ctx, user: User, question: str, suggested: list[int] | None = None) -> None:
-    """Open the ticket in the area the keywords say, or ask the cadre to choose the area."""
-    area, candidates = classify(question, ctx.settings.areas)
-    if area is not None:
-        await open_ticket(ctx, user, question, area, suggested)
+    """Open the ticket in the area the router is sure of, or ask the cadre to choose among the
+    likeliest two or three (with "Lĩnh vực khác…" for the full list)."""
+    decision = ctx.settings.router.decide(question, ctx.settings.areas)
+    if decision.area is not None:
+        await open_ticket(ctx, user, question, decision.area, suggested,
+                          routed_by="auto", score=decision.confidence)
         return
-    rest = [a for a in ctx.settings.areas if a not in candidates]
     await repo.set_state(
         ctx.session, ctx.state_key, ctx.now, state=CHOOSE_AREA,
         data={"question": question, "suggested": suggested or []},
     )
+    likely = decision.choices
+    if not likely:  # nothing to go on: every area
+        await ctx.reply("Câu hỏi thuộc lĩnh vực nào? Xin chọn số:", _area_choices(ctx.settings.areas))
+        return
     await ctx.reply(
-        "Câu hỏi thuộc lĩnh vực nào? Xin chọn số:",
-        [Choice(a.name, f"/linhvuc {a.code}") for a in [*candidates, *rest]],
+        "Câu hỏi có thể thuộc một trong các lĩnh vực sau. Xin chọn số; chưa thấy đúng lĩnh vực "
+        "thì chọn “Lĩnh vực khác…” để xem đủ danh sách:",
+        [*_area_choices(likely), Choice("Lĩnh vực khác…", "/linhvuc")],
     )
 
 
+def _area_choices(areas: Sequence[AreaSpec]) -> list[Choice]:
+    return [Choice(a.name, f"/linhvuc {a.code}") for a in areas]
+
+
 async def choose_area(ctx: Ctx, args: str) -> None:
-    """/linhvuc <mã> — the answer to 'which area?'."""
+    """/linhvuc <mã> — the answer to 'which area?'; /linhvuc alone lists every area."""
     state = await repo.get_state(ctx.session, ctx.state_key)
     if state is None or state.state != CHOOSE_AREA:
         raise HotlineError("Không có câu hỏi nào đang chờ chọn lĩnh vực. Xin gõ câu hỏi.")
+    if not args.strip():
+        await ctx.reply("Câu hỏi thuộc lĩnh vực nào? Xin chọn số:", _area_choices(ctx.settings.areas))
+        return
     area = ctx.settings.area(args.strip())
     if area is None:
         codes = ", ".join(a.code for a in ctx.settings.areas)
@@ -85,7 +98,7 @@ async def choose_area(ctx: Ctx, args: str) -> None:
     user = await active_cadre(ctx)
     data = json.loads(state.data)
     await repo.set_state(ctx.session, ctx.state_key, ctx.now, state="", data={}, choices=[])
-    await open_ticket(ctx, user, data["question"], area, data.get("suggested"))
+    await open_ticket(ctx, user, data["question"], area, data.get("suggested"), routed_by="cadre")
 
 
 def card_choices(number: int) -> list[Choice]:
@@ -98,7 +111,8 @@ def card_choices(number: int) -> list[Choice]:
 
 
 async def open_ticket(
-    ctx: Ctx, user: User, question: str, area: AreaSpec, suggested: list[int] | None = None
+    ctx: Ctx, user: User, question: str, area: AreaSpec, suggested: list[int] | None = None,
+    routed_by: str | None = None, score: float | None = None,
 ) -> Ticket:
     group = ctx.settings.group_for_area(area.code)
     ticket = Ticket(
@@ -106,6 +120,8 @@ async def open_ticket(
         asker_id=user.id,
         asker_chat=ctx.msg.chat.key,
         area_code=area.code,
+        routed_by=routed_by,
+        route_score=score,
         group_key=group.key if group else None,
         question=question,
         created_at=ctx.now,

@@ -62,6 +62,20 @@ def area_name(settings: HotlineSettings, code: str) -> str:
     return area.name if area else code
 
 
+def routing_line(t: Ticket, settings: HotlineSettings) -> str:
+    """How the area was decided, so staff see the router's confidence and transfer quickly."""
+    name = area_name(settings, t.area_code)
+    name = name[:1].lower() + name[1:]
+    if t.routed_by == "auto" and t.route_score is not None:
+        score = f"{t.route_score:.2f}".replace(".", ",")  # Vietnamese decimal comma
+        return f"Phân loại tự động: {name} ({score})\n"
+    if t.routed_by == "auto":
+        return f"Phân loại tự động theo từ khóa: {name}\n"
+    if t.routed_by == "cadre":
+        return f"Lĩnh vực do cán bộ chọn: {name}\n"
+    return ""
+
+
 def card(t: Ticket, asker: User, settings: HotlineSettings) -> str:
     """The card a working group gets for a new ticket."""
     return (
@@ -69,6 +83,7 @@ def card(t: Ticket, asker: User, settings: HotlineSettings) -> str:
         f"Xã/phường: {commune_name(t.commune_id)}\n"
         f"Người hỏi: {asker.name} ({asker.position})\n"
         f"Hạn trả lời: {when(t.due_at, settings.timezone)}\n"
+        f"{routing_line(t, settings)}"
         f"Nội dung:\n{t.question}\n\n"
         f"Trả lời: gõ /tl {t.id} <nội dung> (trên Telegram: trả lời (reply) thẳng tin nhắn này)."
     )

@@ -1,11 +1,25 @@
-"""Pick a question's area from the configured keywords, diacritics-insensitively."""
+"""Pick a question's area: the trained model when there is one, else the configured keywords.
+
+`Router.decide` answers with the area when it is sure, else with at most three ranked
+candidates for the cadre to choose from (plus "Lĩnh vực khác…" for the full list). The model
+itself (handlers/route_model.py) is trained away from the event loop (the report worker) and
+swapped in whole; routing only reads it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from handlers.settings import AreaSpec
 from handlers.textutil import fold
+
+if TYPE_CHECKING:  # settings holds the router: import its types for annotations only
+    from handlers.route_model import RouteModel
+    from handlers.settings import AreaSpec
+
+MAX_CHOICES = 3
+MIN_CHOICE_PROBABILITY = 0.05  # a third choice this unlikely is noise, not help
 
 
 def score_areas(question: str, areas: Sequence[AreaSpec]) -> list[tuple[float, AreaSpec]]:
@@ -29,7 +43,7 @@ def score_areas(question: str, areas: Sequence[AreaSpec]) -> list[tuple[float, A
 
 
 def classify(question: str, areas: Sequence[AreaSpec]) -> tuple[AreaSpec | None, list[AreaSpec]]:
-    """(the area when sure, else None; the candidates to offer first)."""
+    """Keywords alone: (the area when sure, else None; the candidates to offer first)."""
     scored = score_areas(question, areas)
     if not scored:
         return None, []
@@ -38,3 +52,45 @@ def classify(question: str, areas: Sequence[AreaSpec]) -> tuple[AreaSpec | None,
     if best_score >= 2 * runner_up and best_score >= 1:
         return best, [a for _, a in scored]
     return None, [a for _, a in scored]
+
+
+@dataclass(frozen=True)
+class Decision:
+    area: AreaSpec | None  # routed there; None: the cadre chooses
+    ranked: tuple[tuple[AreaSpec, float | None], ...]  # best first; probability when a model ranked
+    by_model: bool
+
+    @property
+    def choices(self) -> list[AreaSpec]:
+        """What to offer when not sure: two or three areas, never the whole list."""
+        picked = [a for a, p in self.ranked[:MAX_CHOICES] if p is None or p >= MIN_CHOICE_PROBABILITY]
+        return picked if len(picked) >= 2 else [a for a, _ in self.ranked[:2]]
+
+    @property
+    def confidence(self) -> float | None:
+        return self.ranked[0][1] if self.ranked else None
+
+
+@dataclass
+class Router:
+    """Holds the current model (None: keywords only); shared by every handler of the app."""
+
+    threshold: float = 0.5  # the model's top probability needed to route without asking
+    model: RouteModel | None = field(default=None, repr=False)
+
+    def __getstate__(self) -> dict[str, object]:
+        # settings go to the report process with every job: the model stays in this process
+        return {"threshold": self.threshold, "model": None}
+
+    def decide(self, question: str, areas: Sequence[AreaSpec]) -> Decision:
+        model = self.model
+        if not fold(question):  # emoji, punctuation: nothing to go on, the cadre picks from all
+            return Decision(None, (), model is not None)
+        if model is not None:
+            by_code = {a.code: a for a in areas}
+            ranked = tuple((by_code[c], p) for c, p in model.rank(question) if c in by_code)
+            if ranked and ranked[0][1] >= self.threshold:
+                return Decision(ranked[0][0], ranked, True)
+            return Decision(None, ranked, True)
+        area, candidates = classify(question, areas)
+        return Decision(area, tuple((a, None) for a in candidates), False)

@@ -9,6 +9,7 @@ from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from handlers.messages import ChatRef, Identity, topic_key
+from handlers.routing import Router
 
 RegistrationPolicy = Literal["open", "approval", "invite"]
 
@@ -20,6 +21,7 @@ class AreaSpec:
     keywords: tuple[str, ...] = ()
     first_response_hours: float = 8.0
     resolution_hours: float = 40.0
+    examples: tuple[str, ...] = ()  # typical questions: the router's seed training texts
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class HotlineSettings:
     reports_folder: str = "data/exports"  # where /xuat and /bieudo write their files
     # /xuat refuses a period with more tickets (a huge file for a chat): `hotline report` makes it
     chat_export_limit: int = 200_000
+    router: Router = field(default_factory=Router)  # its model is swapped in when retrained
 
     def area(self, code: str) -> AreaSpec | None:
         return next((a for a in self.areas if a.code == code), None)

@@ -104,6 +104,8 @@ async def transfer(ctx: Ctx, args: str) -> None:
         raise HotlineError(f"Chưa có tổ công tác nào phụ trách lĩnh vực “{area.name}”.")
     old_group = ctx.settings.group_by_key(ticket.group_key)
     ticket.area_code = area.code
+    ticket.routed_by = "transfer"  # the strongest label the router learns from
+    ticket.route_score = None
     ticket.group_key = group.key
     ticket.claimed_by = None
     ticket.status = TicketStatus.NEW

@@ -90,6 +90,10 @@ class Ticket(SQLModel, table=True):
     asker_id: int = Field(foreign_key="user.id", index=True)
     asker_chat: str  # "channel:chat_id" of the private chat that answers go to
     area_code: str = Field(index=True)
+    # how area_code was decided, for the router to learn from: "auto" (the router, score =
+    # its probability), "cadre" (chosen by the asker), "transfer" (corrected by staff)
+    routed_by: str | None = None
+    route_score: float | None = None
     group_key: str | None = Field(default=None, index=True)  # "channel:chat_id" of the group
     status: str = Field(default=TicketStatus.NEW, index=True)
     question: str = _text()

@@ -6,12 +6,13 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col
 
 from storage.models import (
     ChatState,
@@ -187,3 +188,25 @@ async def due_outbox(session: AsyncSession, now: datetime, limit: int = 50) -> S
 async def next_outbox_time(session: AsyncSession) -> datetime | None:
     q = select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending")
     return (await session.execute(q)).scalar_one_or_none()
+
+
+def _routing_label_filter():  # type: ignore[no-untyped-def]
+    """Tickets whose area a person confirmed: chosen by the cadre, corrected by staff, or
+    answered by the group it was routed to (old tickets, before routed_by, count by the answer)."""
+    return or_(
+        col(Ticket.routed_by).in_(("cadre", "transfer")),
+        col(Ticket.first_response_at).is_not(None),
+    )
+
+
+async def count_routing_labels(session: AsyncSession) -> int:
+    query = select(func.count()).select_from(Ticket).where(_routing_label_filter())
+    return int((await session.execute(query)).scalar_one())
+
+
+async def routing_labels(session: AsyncSession) -> list[tuple[int, str, str, str | None]]:
+    """(ticket id, question, final area, how it was decided) of every labelled ticket."""
+    query = select(Ticket.id, Ticket.question, Ticket.area_code, Ticket.routed_by).where(
+        _routing_label_filter()
+    ).order_by(col(Ticket.id))
+    return [(int(i), q, a, r) for i, q, a, r in (await session.execute(query)).all()]

@@ -1,0 +1,198 @@
+"""Routing: the trained router on unseen questions, ranked choices, the card's explanation,
+bad input, a broken model file, and learning from /chuyen in the report process."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_config
+from bot.report_worker import ReportWorker
+from bot.route_learner import RouteLearner
+from handlers import route_learning, route_model
+from handlers.route_model import Example
+from handlers.routing import Router
+from handlers.settings import GroupSpec
+from tests.helpers.harness import CH, make_harness, texts_to
+
+ROOT = Path(__file__).resolve().parents[1]
+EVAL = ROOT / "tests/data/routing_eval.tsv"
+AREAS = load_config(ROOT / "config.example.toml").settings().areas
+GROUPS = tuple(GroupSpec(CH, f"g_{a.code}", f"Tổ {a.name}", (a.code,)) for a in AREAS)
+
+# The issue's goal on unseen questions: ≥ 92% right, ≤ 2% wrong, the right area among the
+# choices ≥ 98% of the times the cadre is asked. NOT reached yet with ~16 seed examples per
+# area (figures printed below and in the report); until it is, the test guards the level
+# reached so that a change cannot make routing worse unnoticed.
+GOAL_RIGHT, GOAL_WRONG, GOAL_ASKED_HIT = 0.92, 0.02, 0.98
+FLOOR_RIGHT, CEILING_WRONG, FLOOR_ASKED_HIT = 0.64, 0.18, 0.70
+
+
+@pytest.fixture(scope="module")
+def eval_model() -> route_model.RouteModel:
+    """Seeds of the example config plus the train part of the evaluation file."""
+    train = [Example(r.area, r.question) for r in _train_rows()]
+    return route_model.train(AREAS, route_model.seed_examples(AREAS) + train)
+
+
+def _train_rows() -> list[route_learning.Case]:
+    import csv
+
+    with EVAL.open(encoding="utf-8", newline="") as src:
+        rows = list(csv.DictReader(src, delimiter="\t"))
+    return [route_learning.Case(r["area"], r["question"]) for r in rows if r["split"] == "train"]
+
+
+def test_evaluation_file_is_big_and_split_once():
+    cases, train = route_learning.read_cases(EVAL), _train_rows()
+    assert len(cases) + len(train) >= 200
+    codes = {a.code for a in AREAS}
+    assert {c.area for c in cases} == codes and {c.area for c in train} == codes
+    seeds = {q for a in AREAS for q in a.examples}
+    assert not {c.question for c in cases} & ({t.question for t in train} | seeds)
+
+
+def test_unseen_questions_are_routed_right(eval_model, capsys):
+    router = Router(threshold=load_config(ROOT / "config.example.toml").routing.threshold, model=eval_model)
+    result = route_learning.evaluate(router, AREAS, route_learning.read_cases(EVAL))
+    with capsys.disabled():
+        print("\nrouting on tests/data/routing_eval.tsv (test part):\n  " + "\n  ".join(result.lines()))  # noqa: T201
+    hit = result.asked_hit / result.asked if result.asked else 1.0
+    met = (result.share(result.right) >= GOAL_RIGHT and result.share(result.wrong) <= GOAL_WRONG
+           and hit >= GOAL_ASKED_HIT)
+    with capsys.disabled():
+        print(f"  goal (≥{GOAL_RIGHT:.0%} right, ≤{GOAL_WRONG:.0%} wrong): {'met' if met else 'NOT met'}")  # noqa: T201
+    assert result.share(result.right) >= FLOOR_RIGHT
+    assert result.share(result.wrong) <= CEILING_WRONG
+    assert hit >= FLOOR_ASKED_HIT
+
+
+def test_bad_input_gets_a_clear_choice_list(eval_model):
+    router = Router(threshold=0.5, model=eval_model)
+    for text in ("", "   ", "😀😀😀🙏🙏", "?!…", "đất " * 1700, "Help me please, the software iOffice "
+                 "không đăng nhập được, error 500 khi ký số"):
+        decision = router.decide(text, AREAS)
+        if decision.area is None:
+            assert len(decision.choices) <= 3
+        else:
+            assert decision.confidence is not None and decision.confidence >= 0.5
+    assert router.decide("😀😀😀🙏🙏", AREAS).choices == []  # nothing to rank: the full list
+    assert router.decide("đất " * 1700, AREAS).area.code == "dat_dai"  # type: ignore[union-attr]
+
+
+def test_missing_or_corrupt_model_falls_back_to_keywords_with_one_line(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="handlers.route_model")
+    assert route_model.load(tmp_path / "none.pickle", AREAS) is None
+    broken = tmp_path / "broken.pickle"
+    broken.write_bytes(b"\x80\x05garbage")
+    assert route_model.load(broken, AREAS) is None
+    lines = [r for r in caplog.records if r.name == "handlers.route_model"]
+    assert len(lines) == 2 and "not found" in lines[0].message and "unreadable" in lines[1].message
+    router = Router(model=None)
+    decision = router.decide("Xin hỏi hồ sơ cấp giấy chứng nhận quyền sử dụng đất lần đầu", AREAS)
+    assert decision.area is not None and decision.area.code == "dat_dai" and not decision.by_model
+
+
+async def test_ranked_choices_then_the_full_list_then_the_card_says_who_chose(db_url, eval_model):
+    hx = await make_harness(db_url, areas=AREAS, groups=GROUPS)
+    try:
+        hx.hotline.settings.router.model = eval_model
+        hx.hotline.settings.router.threshold = 0.999  # always unsure: the cadre chooses
+        await hx.register("an")
+        out = await hx.say("an", "Xin hỏi thủ tục cấp sổ đỏ lần đầu cho hộ gia đình thế nào?")
+        menu = next(m for _, m in out if m.chat.chat_id == "an")
+        assert 3 <= len(menu.choices) <= 4 and menu.choices[-1].command == "/linhvuc"
+        assert menu.choices[0].command == "/linhvuc dat_dai"
+        out = await hx.say("an", str(len(menu.choices)))  # "Lĩnh vực khác…"
+        full = next(m for _, m in out if m.chat.chat_id == "an")
+        assert len(full.choices) == len(AREAS)
+        index = [c.command for c in full.choices].index("/linhvuc tu_phap") + 1
+        out = await hx.say("an", str(index))
+        card = texts_to(out, "g_tu_phap")[0]
+        assert "Lĩnh vực do cán bộ chọn: tư pháp" in card
+    finally:
+        await hx.db.close()
+
+
+async def test_a_sure_route_explains_itself_on_the_card(db_url, eval_model):
+    hx = await make_harness(db_url, areas=AREAS, groups=GROUPS)
+    try:
+        hx.hotline.settings.router.model = eval_model
+        await hx.register("an")
+        number = await hx.ask("an", "Hồ sơ cấp giấy chứng nhận quyền sử dụng đất lần đầu gồm những gì?")
+        card = next(m.text for _, m in hx.channel.sent if m.chat.chat_id == "g_dat_dai")
+        assert f"#{number}" in card
+        line = next(li for li in card.splitlines() if li.startswith("Phân loại tự động: đất đai"))
+        score = float(line.rsplit("(", 1)[1].rstrip(")").replace(",", "."))
+        assert 0.5 <= score <= 1.0
+    finally:
+        await hx.db.close()
+
+
+def test_a_worse_model_is_not_accepted():
+    """Poisoned labels (land questions marked "khac") lose to the current model on the held-out
+    slice, so the current model stays."""
+    land = [q for a in AREAS if a.code == "dat_dai" for q in a.examples]
+    held = [(10 * (i + 1), q + " (hỏi lại)", "dat_dai", "auto") for i, q in enumerate(land[:5])]
+    poisoned = [(10 * i + 1, q, "khac", "transfer") for i, q in enumerate(land * 3)]
+    old = route_model.train(AREAS, route_model.seed_examples(AREAS))
+    _, report = route_learning.fit_and_gate(AREAS, held + poisoned, old)
+    assert report.holdout == 5 and report.old_right is not None
+    assert report.new_right < report.old_right and not report.accepted
+
+
+LEARN = [  # house numbering: a phrasing the seed examples do not know (it is xay_dung's)
+    "Gắn biển số nhà cho các hộ ở khu dân cư mới thì làm thế nào?",
+    "Biển số nhà ghi sai tên đường sau khi đổi tên xã",
+    "Đánh số nhà và gắn biển số nhà trên đường trục xã do ai làm?",
+    "Các hộ mới xây nhà chưa có biển số nhà, xã đề nghị gắn biển",
+    "Kinh phí làm biển số nhà cho khu phố lấy từ đâu?",
+]
+NEXT = "Xin hỏi quy trình cấp biển số nhà cho hộ mới tách hộ ở phường"
+STAY = [
+    ("Hồ sơ cấp giấy chứng nhận quyền sử dụng đất lần đầu gồm những gì?", "dat_dai"),
+    ("Chứng thực bản sao giấy khai sinh ở xã lấy phí bao nhiêu?", "tu_phap"),
+    ("Quên mật khẩu đăng nhập phần mềm quản lý văn bản", "cntt"),
+    ("Dự toán ngân sách xã năm sau lập theo mẫu nào?", "tai_chinh"),
+]
+
+
+async def test_transfers_teach_the_router_in_the_report_process(db_url, tmp_path):
+    hx = await make_harness(db_url, areas=AREAS, groups=GROUPS)
+    learner = RouteLearner(hx.hotline, str(tmp_path / "routing.pickle"), every=5)
+    worker = ReportWorker(hx.hotline, on_done=lambda: None, learner=learner)
+    try:
+        assert not await learner.load_saved()
+        await worker.learn()  # the start: no model yet, trained from the config's examples
+        router = hx.hotline.settings.router
+        assert router.model is not None
+        before = router.decide(NEXT, AREAS)
+        assert before.area is None or before.area.code != "xay_dung"
+        for question, code in STAY:
+            assert router.decide(question, AREAS).area.code == code  # type: ignore[union-attr]
+
+        await hx.register("an")
+        for question in LEARN:
+            out = await hx.say("an", question)
+            number = next((m.ticket_number for _, m in out if m.ticket_number), None)
+            if number is None:  # asked to choose: the cadre takes the first choice, wrongly
+                out = await hx.say("an", "1")
+                number = next(m.ticket_number for _, m in out if m.ticket_number)
+            ticket_group = next(m.chat.chat_id for _, m in out if m.chat.kind == "group")
+            assert ticket_group != "g_xay_dung"
+            await hx.say("staff", f"/chuyen {number} xay_dung sai lĩnh vực", group=ticket_group)
+        assert await learner.due()
+        await worker.learn()
+        assert not await learner.due()
+
+        after = router.decide(NEXT, AREAS)
+        assert after.area is not None and after.area.code == "xay_dung"
+        for question, code in STAY:
+            assert router.decide(question, AREAS).area.code == code  # type: ignore[union-attr]
+        # a restart reads the saved model
+        assert await RouteLearner(hx.hotline, str(tmp_path / "routing.pickle"), every=5).load_saved()
+    finally:
+        await worker.stop()
+        await hx.db.close()
