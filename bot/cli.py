@@ -1,4 +1,4 @@
-"""`hotline run|check-config|report|webhook|handbook|db --config FILE`."""
+"""`hotline run|check-config|report|webhook|handbook|db|routing --config FILE`."""
 
 from __future__ import annotations
 
@@ -41,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("action", choices=("upgrade", "revision"))
     p.add_argument("-m", "--message", default="", help="what the new revision changes")
     p.add_argument("--config", default="config.toml", help="TOML config file")
+    p = sub.add_parser("routing", help="measure the router on questions, or retrain it now")
+    p.add_argument("action", choices=("eval", "train"))
+    p.add_argument("--cases", help="eval: a TSV with columns area, question (rows split=train skipped)")
+    p.add_argument("--config", default="config.toml", help="TOML config file")
     args = parser.parse_args(argv)
 
     try:
@@ -64,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_handbook(cfg, args.action, Path(args.file)))
     if args.command == "db":
         return asyncio.run(_db(cfg, args.action, args.message))
+    if args.command == "routing":
+        return _routing(cfg, args.action, args.cases)
     app = build_app(cfg)
     try:
         asyncio.run(app.run())
@@ -158,6 +164,49 @@ async def _db(cfg: Config, action: str, message: str) -> int:
     finally:
         await db.close()
     return 0
+
+
+def _routing(cfg: Config, action: str, cases: str | None) -> int:
+    """`train`: what the report worker does, now (it keeps the result only if no worse on the
+    held-out tickets). `eval`: the saved model (trained first when there is none; keywords when
+    no model_file is configured) on the cases, with the confusion pairs."""
+    from handlers import route_learning, route_model
+
+    settings = cfg.settings()
+    path = Path(cfg.routing.model_file) if cfg.routing.model_file else None
+    if action == "eval" and not cases:
+        print("routing eval needs --cases FILE.tsv", file=sys.stderr)  # noqa: T201
+        return 2
+    if action == "train" and path is None:
+        print("[routing] model_file is not set: routing uses keywords only", file=sys.stderr)  # noqa: T201
+        return 2
+    asyncio.run(_upgrade(cfg))
+    if path is not None and (action == "train" or not path.exists()):
+        print(route_learning.retrain(cfg.database.url, settings.areas, str(path)).line())  # noqa: T201
+    if action == "train":
+        return 0
+    try:
+        questions = route_learning.read_cases(Path(cases))  # type: ignore[arg-type]
+    except (OSError, KeyError) as err:
+        print(f"{cases}: cannot read cases ({err})", file=sys.stderr)  # noqa: T201
+        return 2
+    router = settings.router
+    router.model = route_model.load(path, settings.areas) if path is not None else None
+    print(f"router: {'model ' + str(path) if router.model else 'keywords'}, "  # noqa: T201
+          f"threshold {router.threshold}")
+    for line in route_learning.evaluate(router, settings.areas, questions).lines():
+        print(line)  # noqa: T201
+    return 0
+
+
+async def _upgrade(cfg: Config) -> None:
+    from storage.db import Database
+
+    db = Database(cfg.database.url)
+    try:
+        await db.upgrade()
+    finally:
+        await db.close()
 
 
 if __name__ == "__main__":

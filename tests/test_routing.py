@@ -196,3 +196,28 @@ async def test_transfers_teach_the_router_in_the_report_process(db_url, tmp_path
     finally:
         await worker.stop()
         await hx.db.close()
+
+
+def test_routing_train_and_eval_from_the_command_line(tmp_path):
+    import subprocess
+    import sys
+
+    config = (ROOT / "config.example.toml").read_text("utf-8").replace(
+        "sqlite+aiosqlite:///data/hotline.db", f"sqlite+aiosqlite:///{tmp_path}/hotline.db"
+    )
+    (tmp_path / "config.toml").write_text(config, "utf-8")
+    (tmp_path / "cases.tsv").write_text(
+        "area\tquestion\ndat_dai\tHồ sơ cấp giấy chứng nhận quyền sử dụng đất lần đầu gồm những gì?\n"
+        "cntt\tquen mat khau dang nhap phan mem quan ly van ban\n", "utf-8")
+
+    def hotline(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot", "routing", *args, "--config", "config.toml"],
+                              capture_output=True, text=True, timeout=120, cwd=tmp_path)
+
+    trained = hotline("train")
+    assert trained.returncode == 0, trained.stderr
+    assert "routing model accepted" in trained.stdout and (tmp_path / "data/routing-model.pickle").exists()
+    result = hotline("eval", "--cases", "cases.tsv")
+    assert result.returncode == 0, result.stderr
+    assert "cases: 2" in result.stdout and "right: 2 (100.0%)" in result.stdout
+    assert hotline("eval").returncode == 2  # --cases is needed
