@@ -9,9 +9,12 @@ import signal
 from datetime import UTC, date, datetime
 from typing import TextIO
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
 from bot.channels.base import Channel
 from bot.channels.console import ConsoleChannel
 from bot.config import Config
+from bot.leadership import Leadership
 from bot.ratelimit import TELEGRAM
 from bot.report_worker import ReportWorker
 from bot.resend import resend_outage_failures
@@ -71,7 +74,14 @@ class App:
         if cfg.routing.model_file:
             learner = RouteLearner(self.hotline, cfg.routing.model_file, cfg.routing.retrain_every)
         self.reports = ReportWorker(self.hotline, on_done=self.sender.wake, learner=learner)
-        self.scheduler = build_scheduler(self)
+        self.scheduler: AsyncIOScheduler | None = None  # the leader's (bot/leadership.py)
+        self.leadership = Leadership(self.db, self._lead)
+        # polling channels run on the leader only (two pollers get every update twice, and
+        # Telegram answers the second with 409); a webhook or the console runs everywhere
+        self.polled = {
+            name for name in ("telegram", "zalo")
+            if getattr(cfg, name).enabled and getattr(cfg, name).mode == "polling"
+        }
         for channel in platform_channels(cfg):
             self.channels[channel.name] = channel
         self.console: ConsoleChannel | None = None
@@ -94,21 +104,44 @@ class App:
         learner = self.reports.learner
         if learner is not None and not await learner.load_saved():
             await self.reports.learn()  # no model yet: the first questions wait for it, not keywords
-        self.sender.start()
-        self.reports.start()
-        self.scheduler.start()
-        for channel in self.channels.values():
-            await channel.start(self.hotline.handle)
-            log.info("channel %s started", channel.name)
+        for name, channel in self.channels.items():
+            if name not in self.polled:
+                await channel.start(self.hotline.handle)
+                log.info("channel %s started", name)
+        await self.leadership.run_pass()  # SQLite, or a free lock: lead before start() returns
+        self.leadership.start()
+        if not self.leadership.is_leader:
+            log.info("instance %s standing by (another instance leads)", self.leadership.id)
+
+    async def _lead(self, leader: bool) -> None:
+        """Start or stop what only the leader runs."""
+        if leader:
+            self.sender.start()
+            self.reports.start()
+            self.scheduler = build_scheduler(self)  # built now: catches up a digest missed
+            self.scheduler.start()
+            for name in self.polled:
+                await self.channels[name].start(self.hotline.handle)
+                log.info("channel %s started (polling, leader)", name)
+            return
+        for name in self.polled:
+            with contextlib.suppress(Exception):
+                await self.channels[name].stop()
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await self.reports.stop()
+        await self.sender.stop()
 
     async def stop(self) -> None:
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        await self.leadership.stop()
+        if self.leadership.is_leader:
+            await self._lead(False)
         await self.reports.stop()
         await self.sender.stop()  # first: a send during shutdown would reopen a channel's client
         for channel in self.channels.values():
             with contextlib.suppress(Exception):
                 await channel.stop()
+        await self.leadership.release()  # after its work stopped: no overlap with the next
         await self.db.close()
         if self.single is not None:
             self.single.release()
@@ -136,7 +169,8 @@ class App:
                 task.cancel()
             if not self._stopping.is_set():  # piped console input ended: finish its reports
                 await self.reports.drain()
-            await self.sender.drain()
+            if self.sender.running:  # a standby has no sender of its own
+                await self.sender.drain()
         finally:
             await self.stop()
 

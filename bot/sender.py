@@ -69,6 +69,8 @@ class OutboxSender(Worker):
 
     async def drain(self) -> None:
         """Wait until nothing is due now (used by the console and tests)."""
+        if not self.running:
+            return
         self.wake()
         await self._idle.wait()
 

@@ -23,6 +23,10 @@ class Worker:
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     def start(self) -> None:
         self._stopping = False
         self._task = asyncio.create_task(self._loop(), name=self.name)

@@ -20,6 +20,7 @@ from storage import (
 
 # PostgreSQL advisory lock keys of this application (one 64-bit key space per database)
 STARTUP_LOCK = 0x686F746C_00000001  # migrations and seeding at start
+LEADER_LOCK = 0x686F746C_00000002  # held by the leader (bot/leadership.py)
 
 
 class Database:

@@ -294,3 +294,15 @@ class ReportJob(SQLModel, table=True):
     attempts: int = 0
     requested_at: datetime | None = _ts(nullable=False)
     finished_at: datetime | None = _ts()
+
+
+class Instance(SQLModel, table=True):
+    """A running bot process, seen by its heartbeat (`hotline status`); its row is removed at
+    a clean stop, and a crashed one's simply stops being refreshed."""
+
+    id: str = Field(primary_key=True)  # host:pid
+    host: str
+    pid: int
+    leader: bool = False  # polls the platforms and runs the scheduler
+    started_at: datetime | None = _ts(nullable=False)
+    seen_at: datetime | None = _ts(nullable=False, index=True)

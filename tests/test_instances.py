@@ -3,13 +3,16 @@ lets only one run. Real processes, the fake Telegram server over real HTTP."""
 
 from __future__ import annotations
 
+import asyncio
+import re
+
 import pytest
 from sqlalchemy import text
 
 from storage.db import Database
 from tests.conftest import POSTGRES_URL
 from tests.fakes.telegram_server import FakeTelegram
-from tests.helpers.instances import BotProcess, telegram_config
+from tests.helpers.instances import BotProcess, area_word, group_chat, telegram_config
 from tests.helpers.waiting import eventually, free_port
 
 needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="needs HOTLINE_TEST_POSTGRES_URL")
@@ -87,3 +90,84 @@ async def test_a_second_instance_on_one_sqlite_file_refuses_to_start(tmp_path, s
                          timeout=60)
     finally:
         assert second.stop() == 0
+
+
+def acks_and_cards(server: FakeTelegram, cadres: list[int], areas: int) -> tuple[list[int], list[int]]:
+    """Ticket numbers in every acknowledgement sent to a cadre and every card sent to a group."""
+    acks = [int(n) for c in cadres for t in server.texts_to(c) for n in re.findall(r"số phiếu #(\d+)", t)]
+    cards = [int(n) for i in range(areas) for t in server.texts_to(group_chat(i))
+             for n in re.findall(r"📩 Phiếu #(\d+)", t)]
+    return acks, cards
+
+
+async def count(url: str, sql: str) -> int:
+    db = Database(url)
+    try:
+        async with db.session() as session:
+            return int((await session.execute(text(sql))).scalar_one())
+    finally:
+        await db.close()
+
+
+async def register_all(server: FakeTelegram, cadres: list[int]) -> None:
+    for uid in cadres:
+        server.message(uid, f"/dangky Cán bộ {uid} | Xã Nam Đàn | Công chức địa chính")
+    await eventually(
+        lambda: all(any("Đăng ký xong" in t for t in server.texts_to(u)) for u in cadres),
+        "every registration confirmed", timeout=180,
+    )
+
+
+def question(k: int, uid: int, area: int) -> str:
+    return f"Câu hỏi {k} của cán bộ {uid} về {area_word(area)}: hồ sơ cần những giấy tờ gì?"
+
+
+@needs_postgres
+async def test_two_instances_200_questions_and_the_leader_killed_mid_burst(
+    tmp_path, server, empty_postgres
+):
+    areas, each = 50, 4
+    cadres = [10_000 + i for i in range(50)]
+    bots = [BotProcess(telegram_config(tmp_path / f"bot{i}.toml", server, empty_postgres, areas=areas),
+                       tmp_path / f"bot{i}.log") for i in range(2)]
+    leader, standby = bots
+    leader.start()
+    try:
+        await eventually(lambda: "leadership taken" in leader.output(), "the first leads", timeout=120)
+        standby.start()
+        await eventually(lambda: "standing by" in standby.output(), "the second stands by", timeout=120)
+        await register_all(server, cadres)
+
+        for k in range(each // 2):
+            for i, uid in enumerate(cadres):
+                server.message(uid, question(k, uid, i % areas))
+        before = len(server.sent)
+        await eventually(lambda: len(server.sent) >= before + 40, "sends before the kill", timeout=120)
+        loop = asyncio.get_running_loop()
+        leader.kill()
+        killed_at = loop.time()
+        for k in range(each // 2, each):
+            for i, uid in enumerate(cadres):
+                server.message(uid, question(k, uid, i % areas))
+        await eventually(lambda: "channel telegram started (polling, leader)" in standby.output(),
+                         "the standby takes over", timeout=60)
+        takeover = loop.time() - killed_at
+        assert takeover < 30, takeover
+
+        total = len(cadres) * each
+        await eventually(
+            lambda: all(len(set(found)) == total for found in acks_and_cards(server, cadres, areas)),
+            "an ack and a card for every question", timeout=240,
+        )
+        acks, cards = acks_and_cards(server, cadres, areas)
+    finally:
+        for bot in bots:
+            bot.stop()
+    assert await count(empty_postgres, "select count(*) from ticket") == total
+    assert await count(empty_postgres, "select count(*) from outboxmessage where status != 'sent'") == 0
+    # at least once: only a send in flight at the kill may go out a second time
+    repeats = (len(acks) - total) + (len(cards) - total)
+    print(f"two instances: {total} tickets, {len(acks)} acks, {len(cards)} cards, "  # noqa: T201
+          f"{repeats} repeated, takeover {takeover:.1f}s")
+    assert repeats <= 1, repeats
+    assert "Traceback" not in standby.output()

@@ -175,14 +175,18 @@ async def test_half_sent_file_and_long_text_is_not_repeated(polling_bot, server,
     message = Outgoing(ChatRef("telegram", str(BOSS)), text, file_path=str(report))
     server.fail(1, method="sendMessage", status=429, description="Too Many Requests: retry after 1",
                 retry_after=1, skip=1)  # the second text part is refused
+    # only this message's calls: the bot's own catch-up digest may reach BOSS meanwhile
+    def to_boss() -> list:  # type: ignore[type-arg]
+        return [s for s in server.to(BOSS) if s.method == "sendDocument" or s.text.startswith("dòng ")]
+
     with pytest.raises(SendError) as refused:
         await polling_bot.channels["telegram"].send(message)
     assert refused.value.retry_after == 1
-    assert [s.method for s in server.to(BOSS)] == ["sendDocument", "sendMessage"]
+    assert [s.method for s in to_boss()] == ["sendDocument", "sendMessage"]
     sent = await polling_bot.channels["telegram"].send(message)  # the outbox's retry
-    assert [s.method for s in server.to(BOSS)] == ["sendDocument", "sendMessage", "sendMessage"]
-    assert [str(s.message_id) for s in server.to(BOSS)] == list(sent.message_ids)
-    assert "\n".join(s.text for s in server.to(BOSS)[1:]) == text
+    assert [s.method for s in to_boss()] == ["sendDocument", "sendMessage", "sendMessage"]
+    assert [str(s.message_id) for s in to_boss()] == list(sent.message_ids)
+    assert "\n".join(s.text for s in to_boss()[1:]) == text
 
 
 async def test_nhom_by_admins_only_once_a_supervisor_approves(polling_bot, server):

@@ -155,6 +155,7 @@ class TelegramChannel:
         """Start-up calls (commands menu, webhook registration) run in the background and
         are retried through an outage: a platform down at start does not stop the bot."""
         self._on_inbound = on_inbound
+        self._stopping.clear()  # started again when this instance becomes the leader again
         self._spawn(self._retrying("setMyCommands", self._set_commands))
         if self.cfg.mode == "webhook":
             secret = self.cfg.webhook_secret.get_secret_value()

@@ -12,21 +12,39 @@ from pathlib import Path
 from tests.fakes.telegram_server import FakeTelegram
 
 SECRET = "tg-instances-secret-123"
-GROUP = -1001  # the land working group
 BOSS = 900
 
 
+def group_chat(i: int) -> int:
+    """The working group of area i."""
+    return -1000 - i
+
+
+def area_word(i: int) -> str:
+    """A word that routes a question to area i."""
+    return f"chude{i:02d}"
+
+
 def telegram_config(
-    path: Path, server: FakeTelegram, db_url: str, *, webhook_port: int | None = None,
-    ops_port: int | None = None, tick_seconds: float = 60, extra: str = "",
+    path: Path, server: FakeTelegram, db_url: str, *, areas: int = 1,
+    webhook_port: int | None = None, ops_port: int | None = None, tick_seconds: float = 60,
+    extra: str = "",
 ) -> Path:
-    """A bot on the fake Telegram server: polling, or a webhook listener on `webhook_port`."""
+    """A bot on the fake Telegram server, polling or with a webhook listener on
+    `webhook_port`; `areas` areas, each with its own group (Telegram allows ~20 messages a
+    minute into one group: many cards need many groups)."""
     mode = (
         f'mode = "webhook"\nwebhook_url = "http://127.0.0.1:{webhook_port}/telegram"\n'
         f'webhook_host = "127.0.0.1"\nwebhook_port = {webhook_port}\nwebhook_secret = "{SECRET}"'
         if webhook_port else 'mode = "polling"'
     )
     ops = f'[ops]\nhost = "127.0.0.1"\nport = {ops_port}\n' if ops_port else ""
+    areas_text = "".join(
+        f'[[areas]]\ncode = "a{i:02d}"\nname = "Lĩnh vực {i:02d}"\nkeywords = ["{area_word(i)}"]\n'
+        f'[[groups]]\nchannel = "telegram"\nchat_id = {group_chat(i)}\nname = "Tổ {i:02d}"\n'
+        f'areas = ["a{i:02d}"]\n'
+        for i in range(areas)
+    )
     path.write_text(
         f"""
 [database]
@@ -47,18 +65,7 @@ flood_per_minute = 0
 business_hours = false
 tick_seconds = {tick_seconds}
 {ops}{extra}
-[[areas]]
-code = "dat_dai"
-name = "Đất đai"
-keywords = ["sổ đỏ", "đất"]
-[[areas]]
-code = "khac"
-name = "Khác"
-[[groups]]
-channel = "telegram"
-chat_id = {GROUP}
-name = "Tổ Đất đai"
-areas = ["dat_dai", "khac"]
+{areas_text}
 """,
         "utf-8",
     )
