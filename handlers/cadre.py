@@ -272,7 +272,7 @@ async def rate(ctx: Ctx, args: str) -> None:
     """/danhgia N 1-5"""
     usage = "/danhgia <số phiếu> <điểm từ 1 đến 5>"
     number, score = await parse_ticket(ctx, args, usage)
-    if not score.isdigit() or not 1 <= int(score) <= 5:
+    if score not in {"1", "2", "3", "4", "5"}:
         raise UsageError(usage)
     ticket = await load(ctx, number, asker=True)
     if ticket.status != TicketStatus.CLOSED:

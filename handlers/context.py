@@ -15,6 +15,11 @@ from storage import repo
 from storage.models import OutboxMessage, Ticket, User
 
 
+def menu_key(chat: ChatRef, who: Identity) -> str:
+    """Where one person's pending choices in a group chat (or forum topic) are kept."""
+    return f"{chat.topic_key}|{who}"
+
+
 @dataclass
 class Outbound:
     """The outbound port: queue messages in the outbox within the current transaction."""
@@ -32,11 +37,13 @@ class Outbound:
         ticket: Ticket | None = None,
         forward: Forward | None = None,
         file: tuple[str, str] | None = None,
+        menu_for: Identity | None = None,
     ) -> None:
         """Queue a message in the outbox, in this transaction: it is sent only if we commit.
 
         `forward` is a user's attachment to pass on with it; `file` is (path, "document" |
-        "photo") for a file the bot made, sent with the text.
+        "photo") for a file the bot made, sent with the text; `menu_for` is the person in a
+        group whose typed digits pick from its choices.
         """
         copy_from = None
         if forward is not None and forward.channel == chat.channel:
@@ -59,15 +66,18 @@ class Outbound:
                 next_attempt_at=self.now,
             )
         )
-        # Typing "1", "2"… picks from the latest message in the chat (the text form of
-        # buttons); a message without choices clears them, so a stale menu never fires.
-        await repo.set_state(self.session, chat.key, self.now, choices=[c.command for c in choices])
+        # Typing "1", "2"… picks from the latest message in a private chat (the text form of
+        # buttons); a message without choices clears them, so a stale menu never fires. A
+        # group has no such menu: there only the person who asked for one may pick from it.
+        key = chat.key if chat.kind != "group" else menu_key(chat, menu_for) if menu_for else None
+        if key is not None:
+            await repo.set_state(self.session, key, self.now, choices=[c.command for c in choices])
 
     async def reply(
         self, text: str, choices: Sequence[Choice] = (), ticket: Ticket | None = None,
         file: tuple[str, str] | None = None,
     ) -> None:
-        await self.send(self.msg.chat, text, choices, ticket, file=file)
+        await self.send(self.msg.chat, text, choices, ticket, file=file, menu_for=self.who)
 
     async def send_to(
         self, who: Identity, text: str, choices: Sequence[Choice] = (), ticket: Ticket | None = None,
@@ -144,4 +154,5 @@ class Ctx(Outbound):
 
     @property
     def state_key(self) -> str:
-        return self.msg.chat.key
+        chat = self.msg.chat
+        return menu_key(chat, self.who) if chat.kind == "group" else chat.key

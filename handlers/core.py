@@ -21,7 +21,7 @@ from handlers.errors import HotlineError, UsageError
 from handlers.help import help_text
 from handlers.messages import Inbound
 from handlers.settings import Clock, Deadlines, HotlineSettings
-from handlers.textutil import fold
+from handlers.textutil import fold, storable
 from handlers.tickets import is_handler, load, parse_ticket, replied_ticket
 from storage import repo
 from storage.db import Database
@@ -122,10 +122,14 @@ async def dispatch(ctx: Ctx) -> None:
     text = (msg.callback or msg.text or "").strip()
     state = await repo.get_state(ctx.session, ctx.state_key)
 
-    if text.isdigit() and state is not None and not msg.callback:
+    digit = not msg.callback and text.isascii() and text.isdigit() and len(text) <= 3
+    if digit and state is not None:
         offered = json.loads(state.choices)
         if 1 <= int(text) <= len(offered):
             text = offered[int(text) - 1]  # "2" means the second choice offered here
+            digit = False
+    if digit and msg.chat.kind == "group":
+        return  # not an answer to a menu this person asked for: a digit alone does nothing
 
     command = split_command(text)
     if command is not None:
@@ -255,6 +259,9 @@ class Hotline:
         unreachable does StorageUnavailable escape, so that the channel does not acknowledge
         an update it could not store (the platform redelivers).
         """
+        # a character the database refuses must not lose the question: replaced, the rest kept
+        msg = replace(msg, text=storable(msg.text), display_name=storable(msg.display_name),
+                      callback=storable(msg.callback) if msg.callback else msg.callback)
         key = f"{msg.chat.channel}:{msg.update_key}" if msg.update_key else None
         conflicts = 0
         outages = 0

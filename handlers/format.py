@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from handlers.settings import HotlineSettings
+from handlers.textutil import one_line
 from storage.communes import load_communes
 from storage.models import Ticket, TicketEvent, TicketStatus, User
 
@@ -76,15 +77,20 @@ def routing_line(t: Ticket, settings: HotlineSettings) -> str:
     return ""
 
 
+def quoted(text: str) -> str:
+    """What a user wrote, every line marked, so that no line of it reads as a card's field."""
+    return "\n".join(f"┃ {line}" for line in text.splitlines() or [""])
+
+
 def card(t: Ticket, asker: User, settings: HotlineSettings) -> str:
     """The card a working group gets for a new ticket."""
     return (
         f"📩 Phiếu #{t.id} — {area_name(settings, t.area_code)}\n"
         f"Xã/phường: {commune_name(t.commune_id)}\n"
-        f"Người hỏi: {asker.name} ({asker.position})\n"
+        f"Người hỏi: {one_line(asker.name)} ({one_line(asker.position)})\n"
         f"Hạn trả lời: {when(t.due_at, settings.timezone)}\n"
         f"{routing_line(t, settings)}"
-        f"Nội dung:\n{t.question}\n\n"
+        f"Nội dung:\n{quoted(t.question)}\n\n"
         f"Trả lời: gõ /tl {t.id} <nội dung> (trên Telegram: trả lời (reply) thẳng tin nhắn này)."
     )
 
@@ -106,7 +112,7 @@ def history(
         f"Phiếu #{t.id} — {area_name(settings, t.area_code)}",
         f"Trạng thái: {STATUS_TEXT.get(t.status, t.status)}",
         f"Xã/phường: {commune_name(t.commune_id)}",
-        f"Người hỏi: {asker.name if asker else '—'}",
+        f"Người hỏi: {one_line(asker.name) if asker else '—'}",
         f"Tạo lúc: {when(t.created_at, tz)}; hạn trả lời: {when(t.due_at, tz)}; "
         f"hạn giải quyết: {when(t.resolution_due_at, tz)}",
         "Lịch sử:",

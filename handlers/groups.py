@@ -12,6 +12,7 @@ from handlers.context import Ctx
 from handlers.errors import HotlineError, NotAllowed, UsageError
 from handlers.messages import ChatRef, Choice
 from handlers.settings import GroupSpec
+from handlers.textutil import one_line
 from storage.models import BindingChange, GroupBinding
 
 USAGE = "/nhom <mã lĩnh vực> [mã khác…] [| Tên tổ]  — hoặc /nhom bo để gỡ"
@@ -25,10 +26,6 @@ async def load(session: AsyncSession) -> list[GroupSpec]:
         GroupSpec(r.channel, r.chat_id, r.name or "Tổ công tác", tuple(r.areas.split()), r.thread_id)
         for r in rows
     ]
-
-
-def _one_line(text: str) -> str:
-    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
 def _names(ctx: Ctx, codes: list[str]) -> str:
@@ -66,7 +63,7 @@ async def bind(ctx: Ctx, args: str) -> None:
     if unknown:
         known = ", ".join(a.code for a in ctx.settings.areas)
         raise UsageError(f"{USAGE}. Mã không có: {', '.join(unknown)}. Các mã: {known}")
-    name = _one_line(name)[:NAME_LIMIT]
+    name = one_line(name)[:NAME_LIMIT]
     if not name:
         name = current.name if current else "Tổ " + _names(ctx, codes).replace(";", ",")
     previous = current.areas if current else ()
@@ -133,7 +130,7 @@ async def decide(ctx: Ctx, args: str, accept: bool = True) -> None:
     chat = ChatRef(change.channel, change.chat_id, "group", change.thread_id)
     if not accept:
         change.status, change.decided_by, change.decided_at = REFUSED, str(ctx.who), ctx.now
-        change.note = _one_line(reason)[:200]
+        change.note = one_line(reason)[:200]
         because = f" Lý do: {change.note}." if change.note else ""
         await ctx.reply(f"Đã từ chối yêu cầu gắn nhóm #{change.id}.")
         await ctx.send(chat, f"Lãnh đạo không duyệt yêu cầu gắn nhóm #{change.id}.{because}")

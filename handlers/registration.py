@@ -15,6 +15,30 @@ from storage.models import Invite, User, UserStatus
 
 USAGE = "/dangky Họ tên | Xã/phường | Chức vụ  (hoặc chỉ gõ /dangky để được hướng dẫn từng bước)"
 
+# What each field may be, in the one-line form and step by step alike: one printable line
+# (a line break would let a name add fake lines to the cards staff read), within bounds.
+LIMITS = {"name": (3, 80), "commune": (2, 100), "position": (2, 120)}
+FIELD_RULE = {
+    "name": "Họ tên chưa hợp lệ (một dòng, 3–80 ký tự)",
+    "commune": "Tên xã/phường chưa hợp lệ (một dòng, không quá 100 ký tự)",
+    "position": "Chức vụ chưa hợp lệ (một dòng, 2–120 ký tự)",
+}
+RETYPE = {
+    "name": ", xin gõ lại (ví dụ: Nguyễn Văn An):",
+    "commune": ", xin gõ lại:",
+    "position": ", xin gõ lại (ví dụ: Công chức địa chính):",
+}
+
+
+def valid(field: str, text: str) -> str | None:
+    """The field's value, spaces squeezed; None when it is not one printable line in bounds."""
+    text = text.strip()
+    low, high = LIMITS[field]
+    if not low <= len(text) <= high or not all(c.isprintable() for c in text):
+        return None
+    return " ".join(text.split())
+
+
 # Conversation states while registering
 ASK_NAME, ASK_COMMUNE, ASK_POSITION = "reg_name", "reg_commune", "reg_position"
 
@@ -70,16 +94,20 @@ async def register(ctx: Ctx, args: str) -> None:
         await ctx.reply("Xin cho biết họ và tên của anh/chị:")
         return
     parts = [p.strip() for p in args.split("|")]
-    if "invite" in data and len(parts) == 2:  # the invite already says which commune
-        name, position = parts
-        data.update(name=name)
-        await _finish(ctx, data, position)
-        return
-    if len(parts) != 3 or not all(parts):
+    fields = ("name", "position") if "invite" in data and len(parts) == 2 else ("name", "commune", "position")
+    if len(parts) != len(fields) or not all(parts):
         raise UsageError(USAGE)
-    name, commune_text, position = parts
-    data.update(name=name, position=position)
-    await _pick_commune(ctx, data, commune_text)
+    values = {}
+    for field, part in zip(fields, parts, strict=True):
+        value = valid(field, part)
+        if value is None:
+            raise HotlineError(f"{FIELD_RULE[field]}. Cách dùng: {USAGE}")
+        values[field] = value
+    data.update(name=values["name"], position=values["position"])
+    if "commune" not in values:  # the invite already says which commune
+        await _finish(ctx, data, values["position"])
+        return
+    await _pick_commune(ctx, data, values["commune"])
 
 
 async def on_step(ctx: Ctx, state: str, data: dict, text: str) -> None:
@@ -88,10 +116,13 @@ async def on_step(ctx: Ctx, state: str, data: dict, text: str) -> None:
     if not text:
         await ctx.reply("Xin gõ câu trả lời bằng chữ.")
         return
+    field = {ASK_NAME: "name", ASK_COMMUNE: "commune", ASK_POSITION: "position"}[state]
+    value = valid(field, text)
+    if value is None:
+        await ctx.reply(FIELD_RULE[field] + RETYPE[field])
+        return
+    text = value
     if state == ASK_NAME:
-        if len(text) < 3 or len(text) > 80:
-            await ctx.reply("Họ tên chưa hợp lệ, xin gõ lại (ví dụ: Nguyễn Văn An):")
-            return
         data["name"] = text
         if "commune_id" in data:
             await repo.set_state(ctx.session, ctx.state_key, ctx.now, state=ASK_POSITION, data=data)

@@ -64,7 +64,12 @@ _RANGE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})\s*-\s*(\d{1,2})/(\d{1,2})/(\d
 _DAY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
+YEARS = (2000, 2100)  # a period outside these years is a typing mistake (and year 1 overflows)
+
+
 def _days(first: date, last: date, tz: ZoneInfo, label: str, slug: str) -> Period:
+    if not (YEARS[0] <= first.year and last.year <= YEARS[1]):
+        raise UsageError(f"Kỳ phải nằm trong các năm {YEARS[0]}–{YEARS[1]}. Kỳ: {PERIOD_HELP}")
     start = datetime.combine(first, time(0), tzinfo=tz)
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
     return Period(start.astimezone(UTC), end.astimezone(UTC), label, slug)
@@ -114,7 +119,7 @@ def parse_period(text: str, now: datetime, tz: ZoneInfo, default: str, usage: st
         if m := _DAY.match(raw):
             day = date(int(m[3]), int(m[2]), int(m[1]))
             return _days(day, day, tz, f"ngày {day:%d/%m/%Y}", f"{day:%Y-%m-%d}")
-    except ValueError:  # 31/02, month 13…
+    except (ValueError, OverflowError):  # 31/02, month 13, year 9999 + one month…
         pass
     raise UsageError(f"{usage} — kỳ: {PERIOD_HELP}")
 

@@ -277,3 +277,43 @@ async def test_polled_update_is_fetched_again_when_storage_is_down(tmp_path, ser
         assert len([t for t in server.texts_to(CADRE) if "Đăng ký xong" in t]) == 1
     finally:
         await app.stop()
+
+
+async def test_commands_addressed_to_another_bot_are_ignored(polling_bot, server):
+    await register(server)
+    n = await ask(server, LAND_Q)
+    await eventually(lambda: server.to(LAND), "the card")
+    server.message(STAFF, f"/dong@some_other_bot {n}", chat_id=LAND, chat_type="supergroup")
+    server.message(STAFF, f"/nhan@Hotline_Bot {n}", chat_id=LAND, chat_type="supergroup")
+    # handled in order: once the cadre hears of /nhan, /dong@some_other_bot was seen before it
+    await eventually(lambda: any("đang được" in t for t in server.texts_to(CADRE)), "the claim")
+    async with polling_bot.db.session() as s:
+        assert (await s.get(Ticket, n)).status == "in_progress"
+    assert not any("đã đóng" in t for t in server.texts_to(CADRE))
+
+
+async def test_webhook_refuses_deep_json_with_400_and_a_huge_chunked_body_with_413(tmp_path, server):
+    import aiohttp
+
+    port = free_port()
+    app = App(config(tmp_path, server, mode="webhook", webhook_url=f"http://127.0.0.1:{port}/tg",
+                     webhook_host="127.0.0.1", webhook_port=port, webhook_path="/tg",
+                     webhook_secret=SECRET))
+    await app.start()
+    url, headers = f"http://127.0.0.1:{port}/tg", {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(160):  # 10 MB, no Content-Length
+            yield b" " * 65536
+
+    try:
+        async with aiohttp.ClientSession(headers={**headers, "Content-Type": "application/json"}) as http:
+            deep = "[" * 100_000 + "]" * 100_000
+            async with http.post(url, data=deep) as resp:
+                assert resp.status == 400
+            async with http.post(url, data=chunks()) as resp:
+                assert resp.status == 413
+            async with http.post(url, data="{}") as resp:  # the listener still answers
+                assert resp.status == 400
+    finally:
+        await app.stop()

@@ -249,6 +249,8 @@ class TelegramChannel:
         if message.voice:
             attachments.append(Attachment("voice", message.voice.file_id))
         text = message.text or message.caption or ""
+        if not await self._addressed_here(text):
+            return  # `/dong@other_bot 1` is for another bot in the group
         reply = message.reply_to_message
         reply_to = (
             str(reply.message_id)
@@ -290,6 +292,19 @@ class TelegramChannel:
         finally:  # a press is always answered, or the user's button spins forever
             with contextlib.suppress(TelegramAPIError, OSError):
                 await query.answer()
+
+    async def _addressed_here(self, text: str) -> bool:
+        """False for a command addressed to another bot (`/cmd@name`). Our name comes from
+        getMe (cached by aiogram); while it cannot be had the update is not acknowledged."""
+        head = text.lstrip().split(maxsplit=1)[0] if text.lstrip().startswith("/") else ""
+        if "@" not in head:
+            return True
+        try:
+            me = await self.bot.me()
+        except Exception as err:
+            log.warning("telegram: getMe failed (%s); the update will come again", type(err).__name__)
+            raise StorageUnavailable() from None  # not stored, not acknowledged: redelivered
+        return head.split("@", 1)[1].lower() == (me.username or "").lower()
 
     @staticmethod
     def _chat_ref(message: Message) -> ChatRef:
@@ -365,8 +380,10 @@ class TelegramChannel:
         try:
             payload: Any = await request.json()
             update = Update.model_validate(payload, context={"bot": self.bot})
-        except (ValueError, ValidationError, web.HTTPException):
-            return web.Response(status=400)
+        except web.HTTPRequestEntityTooLarge:  # a chunked body (no length) past the limit
+            return web.Response(status=413)
+        except (ValueError, ValidationError, RecursionError, web.HTTPException):
+            return web.Response(status=400)  # RecursionError: JSON nested past the parser's depth
         try:
             await self.dp.feed_update(self.bot, update)
         except StorageUnavailable:
