@@ -131,7 +131,8 @@ async def show(ctx: Ctx, entry_id: int) -> None:
 async def publish(ctx: Ctx, number: int, new_answer: str) -> None:
     """/sotay N [sửa …] — the ticket's question and last answer become (or edit) an entry."""
     ticket = await repo.get_ticket(ctx.session, number)
-    if ticket is None or not (ctx.is_supervisor or is_handler(ctx, ticket)):
+    overseen = ticket is not None and ctx.is_supervisor and ctx.settings.oversees(ctx.who, ticket.area_code)
+    if ticket is None or not (overseen or is_handler(ctx, ticket)):
         raise HotlineError(f"Không tìm thấy phiếu #{number}, hoặc phiếu không thuộc tổ này.")
     q = select(HandbookEntry).where(HandbookEntry.ticket_id == number, HandbookEntry.current.is_(True))
     existing = (await ctx.session.execute(q)).scalars().first()
@@ -170,7 +171,8 @@ async def retire(ctx: Ctx, entry_id: int) -> None:
     if not ctx.is_supervisor:
         raise NotAllowed("Chỉ lãnh đạo mới được gỡ mục khỏi sổ tay.")
     entry = await ctx.session.get(HandbookEntry, entry_id)
-    if entry is None or not entry.current:
+    # a supervisor limited to some areas retires only their entries
+    if entry is None or not entry.current or not ctx.settings.oversees(ctx.who, entry.area_code):
         raise HotlineError(f"Không có mục sổ tay số {entry_id}.")
     await handbook.retire(ctx.session, entry)
     await ctx.reply(f"Đã gỡ mục {entry_id} khỏi sổ tay.")

@@ -1,0 +1,88 @@
+"""The permission matrix (issue 11): every command × every role that must not use it on
+ticket #1 (a land question of Xã Nam Đàn, routed to the land group). Each attempt is refused:
+an answer to the speaker only, no message to any other chat, and no change in the database
+(beyond the delivery bookkeeping every message causes)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlmodel import SQLModel
+
+from handlers.messages import ChatRef, Identity, Inbound
+from storage.models import HandbookEntry
+from tests.helpers.harness import CH, make_harness
+
+LIMITED = Identity(CH, "sep_tc")
+# Tables every handled message touches by design: the update recorded as processed, the
+# chat's offered choices, the outbox holding the refusal itself.
+BOOKKEEPING = {"processedupdate", "chatstate", "outboxmessage", "commune"}
+
+CADRE_ON_1 = ["/bosung 1 thêm", "/xong 1", "/chua 1 chưa rõ", "/huy 1", "/danhgia 1 5"]
+STAFF_ON_1 = ["/tl 1 trả lời", "/nhan 1", "/chuyen 1 tai_chinh", "/vuot 1 lý do", "/dong 1",
+              "/hoilai 1 hỏi lại", "/hoan 1 4h chờ hồ sơ", "/sotay 1", "/sotay 1 sửa nội dung"]
+READ_1 = ["/phieu 1"]
+SUPERVISOR = ["/tongket", "/quahan", "/xephang", "/xa Nam Đàn", "/xuat", "/bieudo",
+              "/duyet mem:cho", "/tuchoi mem:cho", "/moi Nam Đàn", "/chan mem:an",
+              "/bochan mem:bi_chan", "/sotay xoa 1", "/duyetnhom 1", "/tuchoinhom 1"]
+BIND = ["/nhom dat_dai", "/nhom bo"]
+
+# (who, where, is the chat's administrator, the commands refused to them)
+ROLES = {
+    "cadre_of_the_commune": ("an", None, False, STAFF_ON_1 + SUPERVISOR + BIND),
+    "cadre_of_another_commune": ("binh", None, False, CADRE_ON_1 + STAFF_ON_1 + READ_1 + SUPERVISOR),
+    "unregistered": ("x", None, False, CADRE_ON_1 + STAFF_ON_1 + READ_1 + SUPERVISOR),
+    "staff_of_the_group": ("dd", "g_dat", False, CADRE_ON_1 + SUPERVISOR + BIND),
+    "staff_of_another_group": ("tc", "g_tc", False, CADRE_ON_1 + STAFF_ON_1 + READ_1 + SUPERVISOR + BIND),
+    "admin_of_an_unbound_group": ("adm", "g_new", True, CADRE_ON_1 + STAFF_ON_1 + READ_1 + SUPERVISOR),
+    "limited_supervisor": ("sep_tc", None, False, CADRE_ON_1 + STAFF_ON_1 + READ_1
+                           + ["/duyetnhom 1", "/tuchoinhom 1", "/sotay xoa 1"]),
+    "supervisor": ("sep", None, False, CADRE_ON_1),
+}
+
+
+async def snapshot(hx) -> dict[str, list]:  # type: ignore[no-untyped-def]
+    async with hx.db.session() as s:
+        out = {}
+        for table in SQLModel.metadata.sorted_tables:
+            if table.name not in BOOKKEEPING:
+                rows = (await s.execute(select(table))).all()
+                out[table.name] = sorted(map(repr, rows))
+        return out
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_every_command_a_role_may_not_use_is_refused_without_effect(db_url, role):
+    who, group, admin, refused = ROLES[role]
+    hx = await make_harness(db_url, supervisors=frozenset({Identity(CH, "sep"), LIMITED}),
+                            supervisor_areas={LIMITED: frozenset({"tai_chinh", "khac"})},
+                            flood_per_minute=0)  # some thirty commands from one person
+    try:
+        await hx.register("an")
+        await hx.register("binh", "Xã Diễn Châu")
+        await hx.say("cho", "/dangky Chờ Duyệt | Xã Nam Đàn | Công chức")
+        await hx.say("sep", "/chan mem:bi_chan")
+        assert await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?") == 1
+        await hx.hotline.handle(Inbound(  # binding request #1: the land area for g_new
+            sender=Identity(CH, "adm"), chat=ChatRef(CH, "g_new", "group"), text="/nhom dat_dai",
+            update_key="setup-nhom", is_chat_admin=True))
+        async with hx.db.session() as s:
+            s.add(HandbookEntry(area_code="dat_dai", question="Cấp sổ đỏ?", answer="Mẫu 04/ĐK.",
+                                source="#1", ticket_id=1, published_at=hx.clock.now()))
+        await hx.sender.deliver_due()
+        here = group or who
+        for n, text in enumerate(refused):
+            before = await snapshot(hx)
+            sent_before = len(hx.channel.sent)
+            await hx.hotline.handle(Inbound(
+                sender=Identity(CH, who), chat=ChatRef(CH, here, "group" if group else "private"),
+                text=text, display_name=who, update_key=f"{role}-{n}", is_chat_admin=admin))
+            await hx.sender.deliver_due()
+            out = hx.channel.sent[sent_before:]
+            assert [m.chat.chat_id for _, m in out] == [here], (role, text, [m.text for _, m in out])
+            answer = out[0][1].text
+            assert "Xin lỗi, hệ thống gặp lỗi" not in answer, (role, text)
+            assert "Mẫu 04/ĐK" not in answer and "giấy tờ gì" not in answer, (role, text, answer)
+            assert await snapshot(hx) == before, (role, text, answer)
+    finally:
+        await hx.db.close()
