@@ -182,7 +182,7 @@ def _routing(cfg: Config, action: str, cases: str | None) -> int:
         return 2
     asyncio.run(_upgrade(cfg))
     if path is not None and (action == "train" or not path.exists()):
-        print(route_learning.retrain(cfg.database.url, settings.areas, str(path)).line())  # noqa: T201
+        print(route_learning.retrain(cfg.database.url, settings.areas, str(path), background=False).line())  # noqa: T201
     if action == "train":
         return 0
     try:

@@ -73,7 +73,7 @@ class RoutingConfig(_Section):
     # where the trained router is kept; "" routes by keywords only and never trains
     model_file: str = ""
     # the model's top probability needed to route without asking the cadre to choose
-    threshold: float = Field(default=0.5, gt=0, lt=1)
+    threshold: float = Field(default=0.4, gt=0, lt=1)
     retrain_every: int = Field(default=20, ge=1)  # new labelled tickets between retrainings
 
 

@@ -75,7 +75,7 @@ class Decision:
 class Router:
     """Holds the current model (None: keywords only); shared by every handler of the app."""
 
-    threshold: float = 0.5  # the model's top probability needed to route without asking
+    threshold: float = 0.4  # the model's top probability needed to route without asking
     model: RouteModel | None = field(default=None, repr=False)
 
     def __getstate__(self) -> dict[str, object]:

@@ -27,7 +27,7 @@ GROUPS = tuple(GroupSpec(CH, f"g_{a.code}", f"Tổ {a.name}", (a.code,)) for a i
 # area (figures printed below and in the report); until it is, the test guards the level
 # reached so that a change cannot make routing worse unnoticed.
 GOAL_RIGHT, GOAL_WRONG, GOAL_ASKED_HIT = 0.92, 0.02, 0.98
-FLOOR_RIGHT, CEILING_WRONG, FLOOR_ASKED_HIT = 0.64, 0.18, 0.70
+FLOOR_RIGHT, CEILING_WRONG, FLOOR_ASKED_HIT = 0.55, 0.10, 0.75
 
 
 @pytest.fixture(scope="module")
@@ -177,8 +177,11 @@ async def test_transfers_teach_the_router_in_the_report_process(db_url, tmp_path
         for question in LEARN:
             out = await hx.say("an", question)
             number = next((m.ticket_number for _, m in out if m.ticket_number), None)
-            if number is None:  # asked to choose: the cadre takes the first choice, wrongly
-                out = await hx.say("an", "1")
+            if number is None:  # asked to choose: the cadre picks a wrong area
+                menu = next(m for _, m in out if m.choices)
+                wrong = next(c.command for c in menu.choices
+                             if c.command not in ("/linhvuc xay_dung", "/linhvuc"))
+                out = await hx.say("an", wrong)
                 number = next(m.ticket_number for _, m in out if m.ticket_number)
             ticket_group = next(m.chat.chat_id for _, m in out if m.chat.kind == "group")
             assert ticket_group != "g_xay_dung"
