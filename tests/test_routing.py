@@ -23,11 +23,11 @@ AREAS = load_config(ROOT / "config.example.toml").settings().areas
 GROUPS = tuple(GroupSpec(CH, f"g_{a.code}", f"Tổ {a.name}", (a.code,)) for a in AREAS)
 
 # The goal on unseen questions: ≥ 92% right, ≤ 2% wrong, the right area among the
-# choices ≥ 98% of the times the cadre is asked. NOT reached yet with ~16 seed examples per
-# area (figures printed below and in the report); until it is, the test guards the level
+# choices ≥ 98% of the times the cadre is asked. NOT reached yet with ~41 seed examples per
+# area (figures printed below and in the README); until it is, the test guards the level
 # reached so that a change cannot make routing worse unnoticed.
 GOAL_RIGHT, GOAL_WRONG, GOAL_ASKED_HIT = 0.92, 0.02, 0.98
-FLOOR_RIGHT, CEILING_WRONG, FLOOR_ASKED_HIT = 0.55, 0.10, 0.75
+FLOOR_RIGHT, CEILING_WRONG, FLOOR_ASKED_HIT = 0.70, 0.07, 0.85
 
 
 @pytest.fixture(scope="module")
@@ -143,14 +143,14 @@ def test_a_worse_model_is_not_accepted():
     assert report.new_right < report.old_right and not report.accepted
 
 
-LEARN = [  # house numbering: a phrasing the seed examples do not know (it is xay_dung's)
-    "Gắn biển số nhà cho các hộ ở khu dân cư mới thì làm thế nào?",
-    "Biển số nhà ghi sai tên đường sau khi đổi tên xã",
-    "Đánh số nhà và gắn biển số nhà trên đường trục xã do ai làm?",
-    "Các hộ mới xây nhà chưa có biển số nhà, xã đề nghị gắn biển",
-    "Kinh phí làm biển số nhà cho khu phố lấy từ đâu?",
+LEARN = [  # craft villages: a phrasing the seed examples do not know (nong_nghiep's, not culture's)
+    "Hồ sơ đề nghị công nhận làng nghề truyền thống làm nón lá",
+    "Làng nghề mây tre đan của thôn xin hỗ trợ duy trì",
+    "Tiêu chí công nhận làng nghề mới của tỉnh",
+    "Hỗ trợ đào tạo thợ cho làng nghề dệt thổ cẩm",
+    "Phát triển làng nghề rèn của xã theo hướng nào",
 ]
-NEXT = "Xin hỏi quy trình cấp biển số nhà cho hộ mới tách hộ ở phường"
+NEXT = "Xin hướng dẫn thủ tục công nhận làng nghề đan lát ở thôn"
 STAY = [
     ("Hồ sơ cấp giấy chứng nhận quyền sử dụng đất lần đầu gồm những gì?", "dat_dai"),
     ("Chứng thực bản sao giấy khai sinh ở xã lấy phí bao nhiêu?", "tu_phap"),
@@ -169,7 +169,7 @@ async def test_transfers_teach_the_router_in_the_report_process(db_url, tmp_path
         router = hx.hotline.settings.router
         assert router.model is not None
         before = router.decide(NEXT, AREAS)
-        assert before.area is None or before.area.code != "xay_dung"
+        assert before.area is None or before.area.code != "nong_nghiep"
         for question, code in STAY:
             assert router.decide(question, AREAS).area.code == code  # type: ignore[union-attr]
 
@@ -180,18 +180,18 @@ async def test_transfers_teach_the_router_in_the_report_process(db_url, tmp_path
             if number is None:  # asked to choose: the cadre picks a wrong area
                 menu = next(m for _, m in out if m.choices)
                 wrong = next(c.command for c in menu.choices
-                             if c.command not in ("/linhvuc xay_dung", "/linhvuc"))
+                             if c.command not in ("/linhvuc nong_nghiep", "/linhvuc"))
                 out = await hx.say("an", wrong)
                 number = next(m.ticket_number for _, m in out if m.ticket_number)
             ticket_group = next(m.chat.chat_id for _, m in out if m.chat.kind == "group")
-            assert ticket_group != "g_xay_dung"
-            await hx.say("staff", f"/chuyen {number} xay_dung sai lĩnh vực", group=ticket_group)
+            assert ticket_group != "g_nong_nghiep"
+            await hx.say("staff", f"/chuyen {number} nong_nghiep sai lĩnh vực", group=ticket_group)
         assert await learner.due()
         await worker.learn()
         assert not await learner.due()
 
         after = router.decide(NEXT, AREAS)
-        assert after.area is not None and after.area.code == "xay_dung"
+        assert after.area is not None and after.area.code == "nong_nghiep"
         for question, code in STAY:
             assert router.decide(question, AREAS).area.code == code  # type: ignore[union-attr]
         # a restart reads the saved model
