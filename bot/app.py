@@ -15,6 +15,7 @@ from bot.channels.base import Channel
 from bot.channels.console import ConsoleChannel
 from bot.config import Config
 from bot.leadership import Leadership
+from bot.ops import Metrics, OpsServer
 from bot.ratelimit import TELEGRAM
 from bot.report_worker import ReportWorker
 from bot.resend import resend_outage_failures
@@ -61,10 +62,14 @@ class App:
         self.single = SingleInstance(self.db.sqlite_file) if self.db.sqlite_file else None
         self.settings = cfg.settings()
         self.channels: dict[str, Channel] = {}
+        self.metrics = Metrics(
+            [n for n in ("telegram", "zalo") if getattr(cfg, n).enabled]
+            + (["console"] if cfg.console_enabled else [])
+        )
         self.sender = OutboxSender(
             self.db, self.channels, self.clock,
             limits={"telegram": TELEGRAM, "zalo": cfg.zalo_limits()},
-            settings=self.settings,
+            settings=self.settings, metrics=self.metrics,
         )
         self.deadlines: Deadlines = cfg.schedule.deadlines()
         self.hotline = Hotline(
@@ -76,6 +81,11 @@ class App:
         self.reports = ReportWorker(self.hotline, on_done=self.sender.wake, learner=learner)
         self.scheduler: AsyncIOScheduler | None = None  # the leader's (bot/leadership.py)
         self.leadership = Leadership(self.db, self._lead)
+        self.running: set[str] = set()  # channels started
+        self.ops = (
+            OpsServer(cfg.ops.host, cfg.ops.port, self.db, self.metrics, self.readiness)
+            if cfg.ops.port else None
+        )
         # polling channels run on the leader only (two pollers get every update twice, and
         # Telegram answers the second with 409); a webhook or the console runs everywhere
         self.polled = {
@@ -98,6 +108,8 @@ class App:
     async def start(self) -> None:
         if self.single is not None:
             self.single.acquire()  # raises AlreadyRunning: nothing else is started yet
+        if self.ops is not None:
+            await self.ops.start()  # first: /healthz answers during a long migration
         await self.db.upgrade()
         await self.hotline.load_bindings()
         await resend_outage_failures(self.db, self.clock.now())
@@ -106,7 +118,8 @@ class App:
             await self.reports.learn()  # no model yet: the first questions wait for it, not keywords
         for name, channel in self.channels.items():
             if name not in self.polled:
-                await channel.start(self.hotline.handle)
+                await channel.start(self.metrics.handler(self.hotline.handle))
+                self.running.add(name)
                 log.info("channel %s started", name)
         await self.leadership.run_pass()  # SQLite, or a free lock: lead before start() returns
         self.leadership.start()
@@ -121,10 +134,14 @@ class App:
             self.scheduler = build_scheduler(self)  # built now: catches up a digest missed
             self.scheduler.start()
             for name in self.polled:
-                await self.channels[name].start(self.hotline.handle)
+                await self.channels[name].start(self.metrics.handler(self.hotline.handle))
+                self.running.add(name)
                 log.info("channel %s started (polling, leader)", name)
+            self.metrics.leader.set(1)
             return
+        self.metrics.leader.set(0)
         for name in self.polled:
+            self.running.discard(name)
             with contextlib.suppress(Exception):
                 await self.channels[name].stop()
         if self.scheduler is not None and self.scheduler.running:
@@ -142,9 +159,21 @@ class App:
             with contextlib.suppress(Exception):
                 await channel.stop()
         await self.leadership.release()  # after its work stopped: no overlap with the next
+        if self.ops is not None:
+            await self.ops.stop()
         await self.db.close()
         if self.single is not None:
             self.single.release()
+
+    def readiness(self) -> tuple[bool, dict[str, object]]:
+        """For /readyz (which adds the database): every channel this role runs is running."""
+        leader = self.leadership.is_leader
+        wanted = {n for n in self.channels if leader or n not in self.polled}
+        return wanted <= self.running, {
+            "role": "leader" if leader else "standby",
+            "instance": self.leadership.id,
+            "channels": {n: ("running" if n in self.running else "stopped") for n in sorted(self.channels)},
+        }
 
     def is_working_day(self, day: date) -> bool:
         """Digests go out on working days (every day when business hours are off)."""

@@ -64,6 +64,13 @@ class LimitsConfig(_Section):
     flood_per_minute: int = Field(default=20, ge=0)  # per person; 0 turns the guard off
 
 
+class OpsConfig(_Section):
+    """The operators' listener (/healthz, /readyz, /metrics); port 0 keeps it off."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535)
+
+
 class ReportsConfig(_Section):
     folder: str = Field(default="data/exports", min_length=1)  # generated workbooks and charts
     chat_export_limit: int = Field(default=200_000, ge=1)  # bigger /xuat periods are refused
@@ -196,6 +203,7 @@ class Config(_Section):
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
+    ops: OpsConfig = Field(default_factory=OpsConfig)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     areas: list[AreaConfig] = Field(min_length=1)
     groups: list[GroupConfig] = Field(default_factory=list)

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import event
 
 from handlers import followups
 from handlers.context import Outbound
+from storage.models import OutboxMessage
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -25,8 +27,13 @@ log = logging.getLogger(__name__)
 async def run_tick(app: App) -> None:
     """Reminders, deadline notices, escalations, check-backs, auto-close."""
     try:
+        queued: list[OutboxMessage] = []
         async with app.db.session() as session:
+            # counted as they are added: a flush during the tick empties session.new
+            event.listen(session.sync_session, "transient_to_pending",
+                         lambda _s, item: isinstance(item, OutboxMessage) and queued.append(item))
             await followups.tick(Outbound(session, app.hotline.settings, app.clock.now(), app.deadlines))
+        app.metrics.followups.inc(len(queued))
     except Exception:
         log.exception("follow-up tick failed")
     app.sender.wake()

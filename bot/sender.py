@@ -7,11 +7,15 @@ import json
 import logging
 import time
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from bot.channels.base import Channel, SendError, is_transient
 from bot.ratelimit import ChannelLimits, RateLimiter
 from bot.resend import GIVEN_UP
 from bot.worker import Worker
+
+if TYPE_CHECKING:
+    from bot.ops import Metrics
 from handlers.messages import ChatRef, Choice, Outgoing
 from handlers.settings import Clock, HotlineSettings
 from storage import repo
@@ -52,8 +56,10 @@ class OutboxSender(Worker):
         clock: Clock,
         limits: dict[str, ChannelLimits] | None = None,
         settings: HotlineSettings | None = None,
+        metrics: Metrics | None = None,
     ):
         super().__init__()
+        self.metrics = metrics
         self.db = db
         self.channels = channels
         self.clock = clock
@@ -135,6 +141,10 @@ class OutboxSender(Worker):
         try:
             sent = await channel.send(to_outgoing(row))
         except SendError as err:
+            if self.metrics is not None:
+                self.metrics.send_failures.labels(row.channel).inc()
+                if err.retry_after is not None:
+                    self.metrics.rate_limited.labels(row.channel).inc()
             if err.permanent:
                 await self._give_up(row, str(err))
                 return True
@@ -154,6 +164,8 @@ class OutboxSender(Worker):
                 return True
             await self._fail(row, type(err).__name__, retry_in=min(300.0, 2.0**row.attempts))
             return False
+        if self.metrics is not None:
+            self.metrics.sends.labels(row.channel).inc()
         async with self.db.session() as session:
             stored = await session.get(OutboxMessage, row.id)
             assert stored is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 
@@ -16,6 +16,17 @@ async def eventually(check: Callable[[], Any], what: str, timeout: float = 15.0)
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.02)
+    return value
+
+
+async def eventually_async(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 30.0) -> Any:
+    """`eventually` for a check that must await (an HTTP call, a query)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (value := await check()):
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
     return value
 
 
