@@ -18,7 +18,7 @@ from typing import TextIO
 # Telegram-shaped token anywhere (`123456789:AA…`); Zalo's sit in the same path position.
 _TOKEN_PATTERNS = (
     re.compile(r"(?<=/bot)[^/\s?#\"'<>]{6,}"),
-    re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}"),
+    re.compile(r"(?<![0-9])\d{5,}:[A-Za-z0-9_-]{20,}"),
 )
 _known: set[str] = set()  # the configured secrets, once logging is set up
 

@@ -87,13 +87,15 @@ async def test_html_502_at_start_and_on_sends_is_waited_out_and_past_failures_re
 
 
 async def test_log_hygiene_webhook_outage_and_database_errors(tmp_path, server, captured_log,
-                                                              monkeypatch):
+                                                              monkeypatch, db_url):
     from handlers import cadre
 
     port = free_port()
-    app = App(config(tmp_path, server, mode="webhook", webhook_url=f"http://127.0.0.1:{port}/tg",
-                     webhook_host="127.0.0.1", webhook_port=port, webhook_path="/tg",
-                     webhook_secret=SECRET))
+    cfg = config(tmp_path, server, mode="webhook", webhook_url=f"http://127.0.0.1:{port}/tg",
+                 webhook_host="127.0.0.1", webhook_port=port, webhook_path="/tg",
+                 webhook_secret=SECRET)
+    cfg.database.url = db_url  # SQLite and PostgreSQL word their errors differently
+    app = App(cfg)
     server.fail(1, method="setWebhook", **PAGE)
     await app.start()
     try:

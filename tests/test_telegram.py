@@ -317,3 +317,10 @@ async def test_webhook_refuses_deep_json_with_400_and_a_huge_chunked_body_with_4
                 assert resp.status == 400
     finally:
         await app.stop()
+
+
+async def test_a_file_gone_before_its_send_is_a_permanent_failure(polling_bot, tmp_path):
+    message = Outgoing(ChatRef("telegram", str(BOSS)), "Báo cáo", file_path=str(tmp_path / "gone.xlsx"))
+    with pytest.raises(SendError) as refused:
+        await polling_bot.channels["telegram"].send(message)
+    assert refused.value.permanent  # not an outage: retrying cannot bring the file back

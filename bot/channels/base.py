@@ -35,8 +35,8 @@ class SendError(Exception):
 # answer that is not the platform's JSON (an HTML error page from a proxy or load balancer),
 # 408, 429 and 5xx. An outage is retried with backoff for as long as it lasts, never given up.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OSError, TimeoutError, aiohttp.ClientError, json.JSONDecodeError,
-)
+    ConnectionError, TimeoutError, aiohttp.ClientError, json.JSONDecodeError,
+)  # not every OSError: a file that is gone stays gone
 # Exceptions outside that list that are outages too, known by name (the outbox keeps only
 # the name of an unexpected error; rows failed under these are sent again, see bot/resend.py)
 TRANSIENT_NAMES = frozenset({

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import os
 import random
 from collections.abc import Awaitable, Callable, Coroutine
 from functools import partial
@@ -45,6 +46,7 @@ from pydantic import ValidationError
 
 from bot.channels.base import OnInbound, PartSends, SendError, Step, numbered
 from bot.config import ChannelConfig
+from bot.logs import mask
 from handlers.core import StorageUnavailable
 from handlers.messages import Attachment, ChatRef, Identity, Inbound, Outgoing, Sent
 
@@ -122,9 +124,9 @@ def _send_error(err: Exception) -> SendError:
     if isinstance(err, TelegramUnauthorizedError):
         return SendError("Telegram: token rejected", retry_after=300.0)
     if isinstance(err, TelegramForbiddenError | TelegramNotFound | TelegramBadRequest):
-        return SendError(f"Telegram refused: {err.message[:200]}", permanent=True)
+        return SendError(f"Telegram refused: {mask(err.message)[:200]}", permanent=True)
     if isinstance(err, TelegramAPIError):
-        return SendError(f"Telegram error: {err.message[:200]}")
+        return SendError(f"Telegram error: {mask(err.message)[:200]}")  # may hold the URL
     if isinstance(err, ClientDecodeError):  # an HTML error page (a proxy's 502): an outage
         return SendError("Telegram answered with something other than its JSON (an error page?)")
     return SendError(f"Telegram unreachable: {type(err).__name__}")
@@ -181,6 +183,9 @@ class TelegramChannel:
             except TelegramUnauthorizedError:
                 log.error("telegram: %s: the token was rejected", what)
                 return False
+            except TelegramBadRequest as err:  # a config mistake (webhook URL): said loudly
+                log.error("telegram: %s refused: %s", what, mask(err.message)[:200])
+                await asyncio.sleep(300.0)
             except Exception as err:  # an outage or a refusal: logged by name, retried
                 failures += 1
                 delay = getattr(err, "retry_after", None) or min(300.0, 0.5 * 2.0**failures)
@@ -406,6 +411,8 @@ class TelegramChannel:
             steps.append(partial(self._copy, chat_id, thread, *message.copy_from))
         caption = None
         if message.file_path:
+            if not os.path.isfile(message.file_path):  # removed while the message waited
+                raise SendError("the file to send no longer exists", permanent=True)
             file = FSInputFile(message.file_path)
             caption = text[:CAPTION_LIMIT] if len(text) <= CAPTION_LIMIT else None
             upload = self.bot.send_photo if message.file_kind == "photo" else self.bot.send_document
