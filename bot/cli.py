@@ -25,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.choices["run"]
     p.add_argument("--log-level", default="INFO")
     p.add_argument("--log-format", choices=("text", "json"), default="text")
+    p = sub.add_parser("status", help="instances, leader, outbox and failed sends, on one screen")
+    p.add_argument("--config", default="config.toml", help="TOML config file")
     p = sub.add_parser("report", help="write the Excel report of a period")
     p.add_argument("--config", default="config.toml", help="TOML config file")
     p.add_argument("--period", default="thang", help="homnay|homqua|tuan|thang|nam|YYYY-MM|D/M/Y-D/M/Y")
@@ -60,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "check-config":
         print(f"{args.config}: OK ({len(cfg.areas)} areas, {len(cfg.groups)} groups)")  # noqa: T201
         return 0
+    if args.command == "status":
+        return asyncio.run(_status(cfg))
     if args.command == "report":
         return asyncio.run(_report(cfg, args.period, args.out))
     if args.command == "webhook":
@@ -80,6 +84,23 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("hotline").exception("the bot stopped on an unexpected error")
         return 1
     return 0
+
+
+async def _status(cfg: Config) -> int:
+    """0 when a live leader is seen, 1 when none is, 2 when the database cannot be read."""
+    from bot import status
+    from storage.db import Database
+
+    db = Database(cfg.database.url)
+    try:
+        screen, led = await status.report(db, datetime.now(UTC), cfg.settings().timezone)
+    except Exception as err:  # by type only: an error may carry the URL
+        print(f"status: cannot read the database ({type(err).__name__})", file=sys.stderr)  # noqa: T201
+        return 2
+    finally:
+        await db.close()
+    print(screen)  # noqa: T201
+    return 0 if led else 1
 
 
 async def _report(cfg: Config, period_text: str, out: str) -> int:
