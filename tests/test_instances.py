@@ -5,16 +5,26 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import UTC, datetime, timedelta
 
+import aiohttp
 import pytest
 from sqlalchemy import text
 
 from storage.db import Database
 from tests.conftest import POSTGRES_URL
 from tests.fakes.telegram_server import FakeTelegram
-from tests.helpers.instances import BotProcess, area_word, group_chat, telegram_config
-from tests.helpers.waiting import eventually, free_port
+from tests.helpers.instances import (
+    BOSS,
+    SECRET,
+    BotProcess,
+    area_word,
+    group_chat,
+    telegram_config,
+)
+from tests.helpers.waiting import eventually, eventually_async, free_port
 
+CADRE = 30_000
 needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="needs HOTLINE_TEST_POSTGRES_URL")
 
 
@@ -100,11 +110,11 @@ def acks_and_cards(server: FakeTelegram, cadres: list[int], areas: int) -> tuple
     return acks, cards
 
 
-async def count(url: str, sql: str) -> int:
+async def count(url: str, sql: str, **params: object) -> int:
     db = Database(url)
     try:
         async with db.session() as session:
-            return int((await session.execute(text(sql))).scalar_one())
+            return int((await session.execute(text(sql), params)).scalar_one())
     finally:
         await db.close()
 
@@ -171,3 +181,94 @@ async def test_two_instances_200_questions_and_the_leader_killed_mid_burst(
           f"{repeats} repeated, takeover {takeover:.1f}s")
     assert repeats <= 1, repeats
     assert "Traceback" not in standby.output()
+
+
+async def deliver_to_all(ports: list[int], update: dict) -> None:
+    """A balancer that sends every update to every instance: each must answer 200."""
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+
+    async def post(port: int) -> int:
+        async with aiohttp.ClientSession() as session, session.post(
+            f"http://127.0.0.1:{port}/telegram", json=update, headers=headers,
+            timeout=aiohttp.ClientTimeout(total=60),
+        ) as resp:
+            return resp.status
+
+    assert await asyncio.gather(*(post(p) for p in ports)) == [200] * len(ports)
+
+
+@needs_postgres
+async def test_webhook_posted_to_both_instances_is_handled_once(tmp_path, server, empty_postgres):
+    areas, each = 30, 3
+    cadres = [20_000 + i for i in range(30)]
+    ports = [free_port(), free_port()]
+    bots = [BotProcess(telegram_config(tmp_path / f"bot{i}.toml", server, empty_postgres, areas=areas,
+                                       webhook_port=port), tmp_path / f"bot{i}.log")
+            for i, port in enumerate(ports)]
+    for bot in bots:
+        bot.start()
+    try:
+        await eventually(lambda: all("channel telegram started" in b.output() for b in bots),
+                         "both listening", timeout=120)
+
+        async def one_cadre(i: int, uid: int) -> None:
+            texts = [f"/dangky Cán bộ {uid} | Xã Nam Đàn | Công chức địa chính"]
+            texts += [question(k, uid, i % areas) for k in range(each)]
+            for t in texts:  # the fake makes the update (and keeps it unread); we deliver it
+                await deliver_to_all(ports, server.message(uid, t))
+
+        await asyncio.gather(*(one_cadre(i, uid) for i, uid in enumerate(cadres)))
+        total = len(cadres) * each
+        await eventually(
+            lambda: all(len(set(found)) == total for found in acks_and_cards(server, cadres, areas)),
+            "an ack and a card for every question", timeout=240,
+        )
+        acks, cards = acks_and_cards(server, cadres, areas)
+        registrations = sum("Đăng ký xong" in t for c in cadres for t in server.texts_to(c))
+    finally:
+        for bot in bots:
+            bot.stop()
+    assert await count(empty_postgres, "select count(*) from ticket") == total
+    assert registrations == len(cadres)
+    assert len(acks) == total and len(cards) == total
+    for bot in bots:
+        assert "Traceback" not in bot.output()
+
+
+@needs_postgres
+async def test_follow_ups_with_two_instances_go_out_once(tmp_path, server, empty_postgres):
+    schedule = "reminder_fraction = 0.5\nescalate_after_hours = 0.0003"
+    bots = [BotProcess(telegram_config(tmp_path / f"bot{i}.toml", server, empty_postgres,
+                                       tick_seconds=0.5, response_hours=0.003, schedule=schedule),
+                       tmp_path / f"bot{i}.log") for i in range(2)]
+    bots[0].start()
+    try:
+        await eventually(lambda: "leadership taken" in bots[0].output(), "the first leads", timeout=120)
+        bots[1].start()
+        await eventually(lambda: "standing by" in bots[1].output(), "the second stands by", timeout=120)
+        await register_all(server, [CADRE])
+        server.message(CADRE, question(0, CADRE, 0))
+        [number] = await eventually(
+            lambda: [int(n) for t in server.texts_to(CADRE) for n in re.findall(r"số phiếu #(\d+)", t)],
+            "the ack")
+
+        def escalations() -> list[str]:
+            return [t for t in server.texts_to(BOSS) if f"#{number}" in t and "quá hạn" in t]
+
+        await eventually(escalations, "the escalation", timeout=120)
+        # both instances keep running several more ticks (0.5 s) before we look: wait for both
+        # heartbeats (every 5 s) to be newer than the escalation, so nothing may come again
+        since = (datetime.now(UTC) + timedelta(seconds=2)).replace(tzinfo=None)  # stored naive UTC
+        sql = "select count(*) from instance where seen_at > :since"
+
+        async def both_beat() -> bool:
+            return await count(empty_postgres, sql, since=since) == 2
+
+        await eventually_async(both_beat, "both heartbeats after the escalation")
+    finally:
+        for bot in bots:
+            bot.stop()
+    group = server.texts_to(group_chat(0))
+    assert len([t for t in group if "sắp đến hạn" in t]) == 1, group
+    assert len([t for t in group if "Đã đến hạn" in t]) == 1, group
+    assert len(escalations()) == 1

@@ -28,11 +28,11 @@ def area_word(i: int) -> str:
 def telegram_config(
     path: Path, server: FakeTelegram, db_url: str, *, areas: int = 1,
     webhook_port: int | None = None, ops_port: int | None = None, tick_seconds: float = 60,
-    extra: str = "",
+    response_hours: float = 8, schedule: str = "",
 ) -> Path:
     """A bot on the fake Telegram server, polling or with a webhook listener on
     `webhook_port`; `areas` areas, each with its own group (Telegram allows ~20 messages a
-    minute into one group: many cards need many groups)."""
+    minute into one group: many cards need many groups); `schedule`: more [schedule] lines."""
     mode = (
         f'mode = "webhook"\nwebhook_url = "http://127.0.0.1:{webhook_port}/telegram"\n'
         f'webhook_host = "127.0.0.1"\nwebhook_port = {webhook_port}\nwebhook_secret = "{SECRET}"'
@@ -41,6 +41,7 @@ def telegram_config(
     ops = f'[ops]\nhost = "127.0.0.1"\nport = {ops_port}\n' if ops_port else ""
     areas_text = "".join(
         f'[[areas]]\ncode = "a{i:02d}"\nname = "Lĩnh vực {i:02d}"\nkeywords = ["{area_word(i)}"]\n'
+        f'first_response_hours = {response_hours}\n'
         f'[[groups]]\nchannel = "telegram"\nchat_id = {group_chat(i)}\nname = "Tổ {i:02d}"\n'
         f'areas = ["a{i:02d}"]\n'
         for i in range(areas)
@@ -64,7 +65,8 @@ flood_per_minute = 0
 [schedule]
 business_hours = false
 tick_seconds = {tick_seconds}
-{ops}{extra}
+{schedule}
+{ops}
 {areas_text}
 """,
         "utf-8",
