@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable
 from datetime import UTC, date, datetime
 from typing import TextIO
 
@@ -100,22 +101,33 @@ class App:
             self.console = ConsoleChannel(stdin, stdout, settle=self.sender.drain)
             self.channels[self.console.name] = self.console
         self._stopping = asyncio.Event()
+        self.jobs: set[asyncio.Task[None]] = set()  # scheduler jobs running now
 
     def _after_message(self) -> None:
         self.sender.wake()
         self.reports.wake()
 
-    async def start(self) -> None:
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    async def start(self) -> bool:
+        """Bring the database up to date and start everything; False when a stop was asked
+        for while waiting on the database. Unreachable when it never answered."""
         if self.single is not None:
             self.single.acquire()  # raises AlreadyRunning: nothing else is started yet
         if self.ops is not None:
             await self.ops.start()  # first: /healthz answers during a long migration
+        if not await self.db.wait_until_reachable(self.cfg.database.start_retry_seconds, self._stopping):
+            return False
         await self.db.upgrade()
         await self.hotline.load_bindings()
         await resend_outage_failures(self.db, self.clock.now())
         learner = self.reports.learner
         if learner is not None and not await learner.load_saved():
             await self.reports.learn()  # no model yet: the first questions wait for it, not keywords
+        if self.stopping:
+            return False
         for name, channel in self.channels.items():
             if name not in self.polled:
                 await channel.start(self.metrics.handler(self.hotline.handle))
@@ -125,6 +137,7 @@ class App:
         self.leadership.start()
         if not self.leadership.is_leader:
             log.info("instance %s standing by (another instance leads)", self.leadership.id)
+        return True
 
     async def _lead(self, leader: bool) -> None:
         """Start or stop what only the leader runs."""
@@ -144,16 +157,30 @@ class App:
             self.running.discard(name)
             with contextlib.suppress(Exception):
                 await self.channels[name].stop()
+        await self._finish_jobs()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.reports.stop()
         await self.sender.stop()
 
-    async def stop(self) -> None:
+    async def _finish_jobs(self, grace: float = 5.0) -> None:
+        """Before the scheduler's shutdown, which cancels running jobs at once (a job left on
+        a closed database printed a traceback): let them end, cut off the late ones."""
+        if self.jobs:
+            _, late = await asyncio.wait(set(self.jobs), timeout=grace)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=grace)
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop within seconds whatever is running: jobs and workers get `grace` to finish
+        their pass, then are cut off (their work is redone at the next start)."""
+        self._stopping.set()
         await self.leadership.stop()
         if self.leadership.is_leader:
             await self._lead(False)
-        await self.reports.stop()
+        await self.reports.stop(grace)
         await self.sender.stop()  # first: a send during shutdown would reopen a channel's client
         for channel in self.channels.values():
             with contextlib.suppress(Exception):
@@ -182,24 +209,38 @@ class App:
     def request_stop(self) -> None:
         self._stopping.set()
 
+    async def _unless_stopped(self, work: Awaitable[object]) -> None:
+        """Await `work`, but give it up as soon as a stop is asked for."""
+        task = asyncio.ensure_future(work)
+        stop = asyncio.create_task(self._stopping.wait())
+        await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        stop.cancel()
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        else:
+            task.result()
+
     async def run(self) -> None:
         """Run until a signal, or until the console's input ends."""
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.request_stop)
-        await self.start()
         try:
+            if not await self.start():
+                return
             waits = [asyncio.create_task(self._stopping.wait())]
             if self.console is not None:
                 waits.append(asyncio.create_task(self.console.finished.wait()))
             _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
             for task in pending:
                 task.cancel()
-            if not self._stopping.is_set():  # piped console input ended: finish its reports
-                await self.reports.drain()
-            if self.sender.running:  # a standby has no sender of its own
-                await self.sender.drain()
+            if not self.stopping:  # piped console input ended: finish its reports
+                await self._unless_stopped(self.reports.drain())
+            if not self.stopping and self.sender.running:  # a standby has no sender of its own
+                await self._unless_stopped(self.sender.drain())
         finally:
             await self.stop()
 

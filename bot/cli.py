@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.app import build_app
-from bot.config import Config, ConfigError, load_config
+from bot.config import Config, ConfigError, check_runnable, load_config
 from bot.logs import setup_logging
 from bot.single_instance import AlreadyRunning
 from handlers.errors import UsageError
+from storage.db import Database, Unreachable
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, help_text in (("run", "run the bot"), ("check-config", "validate a config file")):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--config", default="config.toml", help="TOML config file")
+    sub.choices["check-config"].add_argument(
+        "--connect", action="store_true", help="also check that the database answers"
+    )
     p = sub.choices["run"]
     p.add_argument("--log-level", default="INFO")
     p.add_argument("--log-format", choices=("text", "json"), default="text")
@@ -30,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("report", help="write the Excel report of a period")
     p.add_argument("--config", default="config.toml", help="TOML config file")
     p.add_argument("--period", default="thang", help="homnay|homqua|tuan|thang|nam|YYYY-MM|D/M/Y-D/M/Y")
-    p.add_argument("--out", required=True, help="the .xlsx file to write")
+    p.add_argument("--out", required=True, help="the .xlsx file to write (its folder is created)")
     p = sub.add_parser("webhook", help="set, delete or show a platform's webhook")
     p.add_argument("action", choices=("set", "delete", "info"))
     p.add_argument("--channel", choices=("telegram", "zalo"), required=True)
@@ -51,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         cfg = load_config(args.config)
+        if args.command in ("run", "check-config"):
+            check_runnable(cfg)
     except ConfigError as err:
         print(f"config error: {err}", file=sys.stderr)  # noqa: T201
         return 2
@@ -59,7 +65,19 @@ def main(argv: list[str] | None = None) -> int:
         c.token.get_secret_value() for c in (cfg.telegram, cfg.zalo)
     ] + [c.webhook_secret.get_secret_value() for c in (cfg.telegram, cfg.zalo)]
     setup_logging(getattr(args, "log_level", "WARNING"), getattr(args, "log_format", "text"), secrets)
+    try:
+        return _command(cfg, args)
+    except Unreachable as err:
+        print(f"database.url: the database does not answer ({err})", file=sys.stderr)  # noqa: T201
+        return 2
+    except KeyboardInterrupt:  # Ctrl-C before the bot's own handler is installed
+        return 130
+
+
+def _command(cfg: Config, args: argparse.Namespace) -> int:
     if args.command == "check-config":
+        if args.connect:
+            asyncio.run(_ping(cfg.database.url))
         print(f"{args.config}: OK ({len(cfg.areas)} areas, {len(cfg.groups)} groups)")  # noqa: T201
         return 0
     if args.command == "status":
@@ -74,12 +92,13 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(_db(cfg, args.action, args.message))
     if args.command == "routing":
         return _routing(cfg, args.action, args.cases)
-    app = build_app(cfg)
     try:
-        asyncio.run(app.run())
+        asyncio.run(build_app(cfg).run())
     except AlreadyRunning as err:
         print(f"hotline: {err}", file=sys.stderr)  # noqa: T201
         return 2
+    except Unreachable:  # one line, in main()
+        raise
     except Exception:  # logged (masked) rather than printed raw by the interpreter
         logging.getLogger("hotline").exception("the bot stopped on an unexpected error")
         return 1
@@ -103,6 +122,14 @@ async def _status(cfg: Config) -> int:
     return 0 if led else 1
 
 
+async def _ping(url: str) -> None:
+    db = Database(url)
+    try:
+        await db.ping()
+    finally:
+        await db.close()
+
+
 async def _report(cfg: Config, period_text: str, out: str) -> int:
     from handlers import report_files, reports
 
@@ -112,8 +139,23 @@ async def _report(cfg: Config, period_text: str, out: str) -> int:
     except UsageError as err:
         print(err.text, file=sys.stderr)  # noqa: T201
         return 2
+    path = Path(out)
+    if path.suffix.lower() != ".xlsx":
+        print(f"--out: the report is an Excel workbook, name it .xlsx (got {out})", file=sys.stderr)  # noqa: T201
+        return 2
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        print(f"--out: cannot create the folder {path.parent} ({err.strerror})", file=sys.stderr)  # noqa: T201
+        return 2
+    db = Database(cfg.database.url)  # a database the bot never ran on gets its tables first
+    try:
+        await db.ping()
+        await db.upgrade()
+    finally:
+        await db.close()
     result = await report_files.export_file(
-        cfg.database.url, settings, cfg.schedule.deadlines(), now, period, Path(out)
+        cfg.database.url, settings, cfg.schedule.deadlines(), now, period, path
     )
     print(f"{out}: {result.rows} phiếu, {period.label}")  # noqa: T201
     return 0
@@ -144,10 +186,10 @@ async def _webhook(cfg: Config, channel_name: str, action: str) -> int:
 
 async def _handbook(cfg: Config, action: str, path: Path) -> int:
     from storage import handbook
-    from storage.db import Database
 
     db = Database(cfg.database.url)
     try:
+        await db.ping()
         await db.upgrade()
         async with db.session() as session:
             if action == "import":
@@ -171,13 +213,13 @@ async def _db(cfg: Config, action: str, message: str) -> int:
     """`upgrade` is what the bot does at start; `revision` autogenerates a migration from the
     difference between storage/models.py and that (upgraded) database."""
     from storage import migrate
-    from storage.db import Database
 
     if action == "revision" and not message:
         print("db revision needs -m \"what changed\"", file=sys.stderr)  # noqa: T201
         return 2
     db = Database(cfg.database.url)
     try:
+        await db.ping()
         await db.upgrade()
         if action == "revision":
             async with db.engine.begin() as conn:

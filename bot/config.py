@@ -11,6 +11,8 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.ratelimit import ChannelLimits
 from handlers.messages import Identity, topic_key
@@ -18,18 +20,47 @@ from handlers.routing import Router
 from handlers.settings import AreaSpec, Deadlines, FollowupSettings, GroupSpec, HotlineSettings
 from handlers.textutil import fold
 from handlers.worktime import ClockHours, WorkCalendar, parse_sessions
+from storage.db import SUPPORTED
+
+_DRIVERS = "sqlite+aiosqlite:///path/hotline.db, postgresql+asyncpg://user@host:5432/db"
 
 
 class ConfigError(Exception):
     """One line that names the key and the problem."""
 
 
+CHANNELS = ("telegram", "zalo", "console")
+
+
+def _identity(text: str) -> Identity:
+    """channel:id of a channel this bot has: a message to any other would wait forever."""
+    who = Identity.parse(text)
+    if who.channel not in CHANNELS:
+        raise ValueError(f"{text!r}: unknown channel {who.channel!r} (use {', '.join(CHANNELS)})")
+    return who
+
+
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: "yes" is not a bool and "20" not a number (TOML has real ones)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class DatabaseConfig(_Section):
     url: str = "sqlite+aiosqlite:///data/hotline.db"
+    # at start, how long to wait for a database that does not answer yet (restarting, say)
+    start_retry_seconds: float = Field(default=60, ge=0)
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        """Only the async drivers the project ships; the URL itself is never echoed (password)."""
+        try:
+            scheme = make_url(value).drivername
+        except ArgumentError:
+            raise ValueError(f"not a database URL; use one of {_DRIVERS}") from None
+        if scheme not in SUPPORTED:
+            raise ValueError(f"{scheme!r} is not supported; use one of {_DRIVERS}") from None
+        return value
 
 
 class ChannelConfig(_Section):
@@ -93,14 +124,14 @@ class RolesConfig(_Section):
     @classmethod
     def _limited(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         for item in value:
-            Identity.parse(item)
+            _identity(item)
         return value
 
     @field_validator("supervisors")
     @classmethod
     def _identities(cls, value: list[str]) -> list[str]:
         for item in value:
-            Identity.parse(item)
+            _identity(item)
         return value
 
 
@@ -189,7 +220,7 @@ class GroupConfig(_Section):
     @classmethod
     def _identities(cls, value: list[str]) -> list[str]:
         for item in value:
-            Identity.parse(item)
+            _identity(item)
         return value
 
 
@@ -291,6 +322,16 @@ def _check_references(cfg: Config) -> None:
                 raise ConfigError(f"{name}.webhook_url: webhook mode needs the public HTTPS address")
             if not 8 <= len(channel.webhook_secret.get_secret_value()) <= 256:
                 raise ConfigError(f"{name}.webhook_secret: webhook mode needs 8 to 256 characters")
+
+
+def check_runnable(cfg: Config) -> None:
+    """The bot needs at least one channel to talk on (`run`, `check-config`; a server making
+    reports needs none)."""
+    if not (cfg.console_enabled or cfg.telegram.enabled or cfg.zalo.enabled):
+        raise ConfigError(
+            "console.enabled: false and neither telegram.token nor zalo.token is set "
+            "(or HOTLINE_TELEGRAM_TOKEN, HOTLINE_ZALO_TOKEN): the bot would have no channel"
+        )
 
 
 def _apply_env(data: dict) -> None:

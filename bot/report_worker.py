@@ -40,7 +40,12 @@ class ReportWorker(Worker):
     async def stop(self, grace: float = 5.0) -> None:
         await super().stop(grace)  # a job cut off here is made again at the next start
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            pool, self._pool = self._pool, None
+            # The interpreter waits at exit for a pool's running job (minutes for a big export):
+            # end the child now. Python < 3.14 has no public call for it.
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
+                process.terminate()
+            pool.shutdown(wait=False, cancel_futures=True)
 
     async def learn(self) -> None:
         """Retrain the router when enough new labels came (or never yet in this run)."""

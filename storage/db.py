@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 
@@ -21,6 +24,30 @@ from storage import (
 # PostgreSQL advisory lock keys of this application (one 64-bit key space per database)
 STARTUP_LOCK = 0x686F746C_00000001  # migrations and seeding at start
 LEADER_LOCK = 0x686F746C_00000002  # held by the leader (bot/leadership.py)
+log = logging.getLogger(__name__)
+
+SUPPORTED = ("sqlite+aiosqlite", "postgresql+asyncpg")
+PING_TIMEOUT = 10.0  # one connection attempt; asyncpg's own default is 60 s
+
+
+class Unreachable(Exception):
+    """The database did not answer: one line saying why, without the URL's password."""
+
+
+def describe(err: BaseException) -> str:
+    """One line for an error from the driver (SQLAlchemy appends a multi-line background)."""
+    inner = getattr(err, "orig", None) or err
+    first = (str(inner).strip().splitlines() or [""])[0]
+    return f"{type(inner).__name__}: {first}"[:200] if first else type(inner).__name__
+
+
+def transient(err: BaseException) -> bool:
+    """Worth retrying: no answer yet (refused, timed out, host not found) or a server starting up."""
+    if isinstance(err, OSError):
+        return True
+    return isinstance(err, DBAPIError) and (
+        err.connection_invalidated or "starting up" in str(err) or "shutting down" in str(err)
+    )
 
 
 class Database:
@@ -42,6 +69,33 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def ping(self) -> None:
+        """One round trip; Unreachable (one line) when the server does not answer."""
+        await self.wait_until_reachable(0)
+
+    async def wait_until_reachable(self, within: float, stopping: asyncio.Event | None = None) -> bool:
+        """Ping until the database answers, for at most `within` seconds (a database that is
+        restarting must not kill the bot). False when `stopping` was set meanwhile; Unreachable
+        when the time ran out or the error will not pass by waiting (a database that does not
+        exist, a wrong password)."""
+        loop = asyncio.get_running_loop()
+        deadline, delay = loop.time() + within, 0.5
+        while True:
+            try:
+                async with asyncio.timeout(PING_TIMEOUT), self.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+                return True
+            except (OSError, DBAPIError) as err:
+                if not transient(err) or loop.time() + delay > deadline:
+                    raise Unreachable(describe(err)) from None
+                log.warning("the database does not answer yet (%s); trying again", describe(err))
+            stopped = stopping or asyncio.Event()
+            try:
+                await asyncio.wait_for(stopped.wait(), delay)
+                return False
+            except TimeoutError:
+                delay = min(delay * 2, 10.0)
 
     async def upgrade(self) -> None:
         """Bring the schema to the newest migration (storage/migrations), then the full-text

@@ -3,8 +3,6 @@ left alone gets its reminder, deadline notice and escalation, each once."""
 
 from __future__ import annotations
 
-import asyncio
-
 from bot.app import App
 from bot.config import Config
 from handlers.messages import ChatRef, Identity, Inbound
@@ -12,42 +10,57 @@ from tests.helpers.harness import MemoryChannel
 
 
 async def test_scheduler_walks_reminder_deadline_escalation(tmp_path):
+    """The real scheduler ticks every 0.2 s; the injected clock jumps, and each step waits on
+    what it must produce, so a loaded machine only makes the test slower, never wrong."""
+    from apscheduler.events import EVENT_JOB_EXECUTED
+
+    from tests.helpers.harness import FakeClock
+    from tests.helpers.waiting import eventually
+
     cfg = Config.model_validate({
         "database": {"url": f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"},
         "console": {"enabled": False},
         "registration": {"policy": "open"},
         "roles": {"supervisors": ["console:sep"]},
         "schedule": {"business_hours": False, "tick_seconds": 0.2, "reminder_fraction": 0.5,
-                     "escalate_after_hours": 0.0003},
+                     "escalate_after_hours": 0.5},
         "areas": [{"code": "dat_dai", "name": "Đất đai", "keywords": ["sổ đỏ"],
-                   "first_response_hours": 0.002}],  # about seven seconds
+                   "first_response_hours": 1}],
         "groups": [{"channel": "console", "chat_id": "g", "name": "Tổ Đất đai", "areas": ["dat_dai"]}],
     })
-    app = App(cfg)
+    clock = FakeClock()
+    app = App(cfg, clock=clock)
     channel = MemoryChannel()  # records what is sent, in place of the (disabled) console
     channel.name = "console"  # type: ignore[misc]
     app.channels["console"] = channel
+    ticks: list[object] = []
     await app.start()
+    assert app.scheduler is not None  # the only instance leads
+    app.scheduler.add_listener(
+        lambda event: ticks.append(event) if event.job_id == "followups-tick" else None,
+        EVENT_JOB_EXECUTED,
+    )
     try:
-        for i, text in enumerate(["/dangky An | Xã Vạn An | Địa chính", "Cấp sổ đỏ lần đầu cần gì?"]):
+        for i, text in enumerate(["/dangky Lê Văn An | Xã Vạn An | Địa chính", "Cấp sổ đỏ lần đầu cần gì?"]):
             await app.hotline.handle(Inbound(Identity("console", "an"), ChatRef("console", "an"), text,
                                              update_key=f"u{i}"))
 
-        def texts(chat: str) -> list[str]:
-            return [m.text for _, m in channel.sent if m.chat.chat_id == chat]
+        def texts(chat: str, *words: str) -> list[str]:
+            return [m.text for _, m in channel.sent if m.chat.chat_id == chat
+                    and all(w in m.text for w in words)]
 
-        def escalations() -> list[str]:  # (the morning digest, sent at start, may be there too)
-            return [t for t in texts("sep") if "#1" in t and "quá hạn" in t]
-
-        for _ in range(600):
-            if escalations():
-                break
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.6)  # a few more ticks: nothing may repeat
-        group = texts("g")
-        assert len([t for t in group if "sắp đến hạn" in t]) == 1
-        assert len([t for t in group if "Đã đến hạn" in t]) == 1
-        assert len(escalations()) == 1
+        clock.advance(minutes=31)  # past half the first-response time
+        await eventually(lambda: texts("g", "sắp đến hạn"), "the reminder", timeout=60)
+        clock.advance(minutes=30)  # past the deadline
+        await eventually(lambda: texts("g", "Đã đến hạn"), "the deadline notice", timeout=60)
+        clock.advance(minutes=31)  # overdue by more than escalate_after_hours
+        await eventually(lambda: texts("sep", "#1", "quá hạn"), "the escalation", timeout=60)
+        seen = len(ticks)
+        await eventually(lambda: len(ticks) >= seen + 3, "three more ticks", timeout=60)
+        await app.sender.drain()
+        assert len(texts("g", "sắp đến hạn")) == 1  # nothing repeats
+        assert len(texts("g", "Đã đến hạn")) == 1
+        assert len(texts("sep", "#1", "quá hạn")) == 1
     finally:
         await app.stop()
 
@@ -56,6 +69,7 @@ async def test_a_restart_after_digest_time_sends_todays_digest_once(tmp_path):
     from datetime import UTC, datetime
 
     from tests.helpers.harness import FakeClock
+    from tests.helpers.waiting import eventually
 
     cfg = Config.model_validate({
         "database": {"url": f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"},
@@ -73,10 +87,11 @@ async def test_a_restart_after_digest_time_sends_todays_digest_once(tmp_path):
         app.channels["console"] = channel
         await app.start()
         try:
-            for _ in range(100):
-                if channel.sent:
-                    break
-                await asyncio.sleep(0.05)
+            def caught_up() -> bool:  # the one-off job has left the store and finished running
+                scheduler = app.scheduler  # noqa: B023
+                return bool(scheduler and not scheduler.get_job("daily-digest-catch-up") and not app.jobs)  # noqa: B023
+
+            await eventually(caught_up, "the catch-up digest", timeout=60)
             await app.sender.drain()
         finally:
             await app.stop()
