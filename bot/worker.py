@@ -32,7 +32,9 @@ class Worker:
         self._task = asyncio.create_task(self._loop(), name=self.name)
 
     async def stop(self, grace: float = 5.0) -> None:
-        if self._task is None:
+        """Idempotent: the app stops a leader's workers, then stops everything; a second call
+        must not re-raise the first one's cancellation."""
+        if self._task is None or self._task.done():
             return
         self._stopping = True
         self._wake.set()

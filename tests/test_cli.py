@@ -192,7 +192,7 @@ def test_end_of_input_right_after_start_exits_cleanly_every_time(tmp_path):
     for _ in range(5):
         result = hotline(tmp_path, "run", "--config", str(config))
         assert result.returncode == 0, result.stderr
-        assert "Traceback" not in result.stderr and "Error" not in result.stderr
+        assert "Traceback" not in result.stderr and "Error" not in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
