@@ -22,6 +22,7 @@ CADRE_ON_1 = ["/bosung 1 thêm", "/xong 1", "/chua 1 chưa rõ", "/huy 1", "/dan
 STAFF_ON_1 = ["/tl 1 trả lời", "/nhan 1", "/chuyen 1 tai_chinh", "/vuot 1 lý do", "/dong 1",
               "/hoilai 1 hỏi lại", "/hoan 1 4h chờ hồ sơ", "/sotay 1", "/sotay 1 sửa nội dung"]
 READ_1 = ["/phieu 1"]
+STAFF_LIST = ["/chuaxuly"]  # a group's waiting tickets
 SUPERVISOR = ["/tongket", "/quahan", "/xephang", "/xa Nam Đàn", "/xuat", "/bieudo",
               "/duyet mem:cho", "/tuchoi mem:cho", "/moi Nam Đàn", "/chan mem:an",
               "/bochan mem:bi_chan", "/sotay xoa 1", "/duyetnhom 1", "/tuchoinhom 1"]
@@ -29,12 +30,14 @@ BIND = ["/nhom dat_dai", "/nhom bo"]
 
 # (who, where, is the chat's administrator, the commands refused to them)
 ROLES = {
-    "cadre_of_the_commune": ("an", None, False, STAFF_ON_1 + SUPERVISOR + BIND),
-    "cadre_of_another_commune": ("binh", None, False, CADRE_ON_1 + STAFF_ON_1 + READ_1 + SUPERVISOR),
-    "unregistered": ("x", None, False, CADRE_ON_1 + STAFF_ON_1 + READ_1 + SUPERVISOR),
+    "cadre_of_the_commune": ("an", None, False, STAFF_ON_1 + STAFF_LIST + SUPERVISOR + BIND),
+    "cadre_of_another_commune": ("binh", None, False,
+                                 CADRE_ON_1 + STAFF_ON_1 + STAFF_LIST + READ_1 + SUPERVISOR),
+    "unregistered": ("x", None, False, CADRE_ON_1 + STAFF_ON_1 + STAFF_LIST + READ_1 + SUPERVISOR),
     "staff_of_the_group": ("dd", "g_dat", False, CADRE_ON_1 + SUPERVISOR + BIND),
     "staff_of_another_group": ("tc", "g_tc", False, CADRE_ON_1 + STAFF_ON_1 + READ_1 + SUPERVISOR + BIND),
-    "admin_of_an_unbound_group": ("adm", "g_new", True, CADRE_ON_1 + STAFF_ON_1 + READ_1 + SUPERVISOR),
+    "admin_of_an_unbound_group": ("adm", "g_new", True,
+                                  CADRE_ON_1 + STAFF_ON_1 + STAFF_LIST + READ_1 + SUPERVISOR),
     "limited_supervisor": ("sep_tc", None, False, CADRE_ON_1 + STAFF_ON_1 + READ_1
                            + ["/duyetnhom 1", "/tuchoinhom 1", "/sotay xoa 1"]),
     "supervisor": ("sep", None, False, CADRE_ON_1),
