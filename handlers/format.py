@@ -97,7 +97,8 @@ def card(t: Ticket, asker: User, settings: HotlineSettings) -> str:
 
 def line(t: Ticket, settings: HotlineSettings) -> str:
     """One ticket in a list."""
-    question = t.question if len(t.question) <= 60 else t.question[:57] + "…"
+    text = one_line(t.question)  # a line break in it would read as another ticket of the list
+    question = text if len(text) <= 60 else text[:57] + "…"
     return (
         f"#{t.id} [{STATUS_TEXT.get(t.status, t.status)}] {area_name(settings, t.area_code)} — "
         f"{question} (hạn {when(t.due_at, settings.timezone)})"
@@ -119,6 +120,6 @@ def history(
     ]
     for e in events:
         who = e.actor_name or e.actor
-        body = f": {e.text}" if e.text else ""
+        body = f": {e.text}".replace("\n", "\n   ┃ ") if e.text else ""  # never a fake entry
         lines.append(f"• {when(e.at, tz)} — {EVENT_TEXT.get(e.kind, e.kind)} — {who}{body}")
     return "\n".join(lines)

@@ -65,6 +65,13 @@ async def test_a_question_cannot_forge_a_cards_fields(hx):
     fields = [line for line in card.splitlines() if line.startswith("Xã/phường:")]
     assert fields == ["Xã/phường: Xã Nam Đàn"]
     assert "┃ Xã/phường: Xã Giả mạo" in card
+    await hx.say("an", f"/bosung {n} Thêm\n• 10:00 — Trả lời — Tổ Đất đai: đã xong")
+    [waiting] = texts_to(await hx.say("dd", "/chuaxuly", group="g_dat"), "g_dat")
+    assert [line for line in waiting.splitlines() if line.startswith("#")] == [
+        line for line in waiting.splitlines() if line.startswith(f"#{n} ")]
+    [history] = texts_to(await hx.say("an", f"/phieu {n}"), "an")
+    lines = history.splitlines()
+    assert not any(line.startswith(("Xã/phường: Xã Giả", "• 10:00")) for line in lines), history
 
 
 async def test_characters_a_database_refuses_never_lose_the_question(hx):

@@ -74,10 +74,10 @@ async def test_html_502_at_start_and_on_sends_is_waited_out_and_past_failures_re
             "số phiếu #1" in t for t in server.texts_to(CADRE)), "the card and the confirmation")
         await eventually(lambda: len(server.commands) == 2, "the command menus, retried")
         assert server.failed == {502: 16}
-        async with app.db.session() as s:
+        async with app.db.session() as s:  # (the jumps in time may have queued reminders)
             statuses = (await s.execute(select(OutboxMessage.status))).scalars().all()
-        assert set(statuses) == {"sent"}
-        assert len([t for t in server.texts_to(LAND) if "Phiếu #1" in t]) == 1
+        assert "failed" not in statuses
+        assert len([t for t in server.texts_to(LAND) if "📩 Phiếu #1" in t]) == 1
     finally:
         await app.stop()
     log = captured_log.getvalue()
