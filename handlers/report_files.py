@@ -134,7 +134,10 @@ async def write_workbook(
     tickets = wb.create_sheet("Phiếu")
     overview = wb.create_sheet("Tổng hợp")
     taken = {"phiếu", "tổng hợp"}
-    area_sheets = {a.code: wb.create_sheet(_sheet_title(area_label[a.code], taken)) for a in settings.areas}
+    area_sheets = {  # a supervisor limited to some areas gets theirs only
+        a.code: wb.create_sheet(_sheet_title(area_label[a.code], taken))
+        for a in settings.areas if period.areas is None or a.code in period.areas
+    }
     for letter, width in zip("ABCDEFGHIJKL", TICKET_WIDTHS, strict=True):
         tickets.column_dimensions[letter].width = width
     tickets.freeze_panes = "A2"

@@ -406,8 +406,8 @@ async def response_hours(
     session: AsyncSession, period: Period, where: ColumnElement[bool] | None, hours: WorkingHours,
     *keys: ColumnElement,
 ) -> dict[tuple, list[float]]:
-    """Sorted first-response working hours per key, for the period's tickets matching `where`
-    (a condition besides the period, or None).
+    """Sorted first-response working hours per key, for the period's tickets (of its areas,
+    when a supervisor is limited to some) matching `where` (a further condition, or None).
 
     Read a week at a time: memory stays bounded by a week of tickets, and a plain execute is
     markedly cheaper than a server-side cursor on aiosqlite. Only the week's bounds go on
@@ -418,7 +418,8 @@ async def response_hours(
     which, starts, ends = array("i"), array("d"), array("d")  # compact: 20 bytes a ticket
     for lo, hi in windows(period):
         q = select(*keys, epoch(Ticket.created_at), epoch(Ticket.first_response_at)).where(
-            Ticket.created_at >= lo, Ticket.created_at < hi, Ticket.first_response_at.is_not(None)
+            Ticket.created_at >= lo, Ticket.created_at < hi, Ticket.first_response_at.is_not(None),
+            in_areas(period.areas),
         )
         if where is not None:
             q = q.where(where)

@@ -408,3 +408,52 @@ async def test_a_late_answer_stays_late_after_the_ticket_is_reopened(db_url):
     text = texts_to(await hx.say("sep", "/tongket"), "sep")[0]
     assert "Trả lời đúng hạn: 0% (0/1)" in text
     await hx.db.close()
+
+
+async def test_an_area_limited_supervisor_sees_no_other_area_in_any_output(db_url, tmp_path):
+    """Every supervisor-facing output for `land` (limited to Đất đai: #1 answered in 1.5 h, #3
+    in 12 h) is checked for the other areas' tickets (#2 finance 2 h, #4 #5 IT, #6 finance):
+    their names, groups, ticket numbers, and every figure, response times included."""
+    land = Identity("mem", "land")
+    hx = await scenario(
+        db_url, str(tmp_path / "exports"),
+        supervisors=frozenset({Identity("mem", "sep"), land}),
+        supervisor_areas={land: frozenset({"dat_dai"})},
+    )
+    foreign = ("Tài chính", "Tổ Tài chính", "Công nghệ thông tin", "Tổ CNTT", "#2", "#4", "#5", "#6")
+
+    def clean(text: str) -> str:
+        for word in foreign:
+            assert word not in text, (word, text)
+        return text
+
+    said = {cmd: clean(texts_to(await hx.say("land", cmd), "land")[0]) for cmd in (
+        f"/tongket {RANGE}", f"/xephang {RANGE}", f"/xa Xã Hưng Nguyên Nam {RANGE}", "/quahan",
+    )}
+    summary = said[f"/tongket {RANGE}"]
+    assert "2 câu hỏi mới" in summary
+    assert "trung vị 6,8 giờ, 90% trong 11,0 giờ (2 phiếu đã phản hồi)" in summary
+    assert "50% (1/2)" in summary, summary
+    assert "Tổ Đất đai" in said[f"/xephang {RANGE}"]
+    assert "12,0 giờ" in said[f"/xa Xã Hưng Nguyên Nam {RANGE}"]
+
+    await hx.say("land", f"/xuat {RANGE}")
+    await hx.say("land", f"/bieudo {RANGE}")
+    files = {m.file_kind: m for _, m in await hx.reports() if m.chat.chat_id == "land"}
+    clean(files["document"].text)
+    clean(files["photo"].text)
+    assert "2 câu hỏi" in files["photo"].text
+    wb = load_workbook(files["document"].file_path)
+    assert wb.sheetnames == ["Phiếu", "Tổng hợp", "Đất đai"]
+    for ws in wb:
+        for row in ws.iter_rows(values_only=True):
+            clean(" ".join(str(v) for v in row if v is not None))
+    assert [r[0] for r in list(wb["Phiếu"].iter_rows(values_only=True))[1:]] == [1, 3]
+    overview = {r[0]: r[1] for r in wb["Tổng hợp"].iter_rows(values_only=True) if r and r[0]}
+    assert overview["Số câu hỏi nhận"] == 2
+    assert overview["Phản hồi trung vị (giờ làm việc)"] == 6.75
+
+    hx.clock.moment = local("2026-12-03 08:00")
+    digest = [m.text for _, m in await hx.digest() if m.chat.chat_id == "land"]
+    assert digest and clean(digest[0])
+    await hx.db.close()
