@@ -203,8 +203,11 @@ class AreaConfig(_Section):
     resolution_hours: float = Field(default=40, gt=0)
 
 
+MEMBER_LIST = "members"  # the channel part of a member list's key: its members may mix channels
+
+
 class GroupConfig(_Section):
-    channel: Literal["telegram", "zalo", "console"]
+    channel: Literal["telegram", "zalo", "console"] | None = None  # needed with chat_id
     chat_id: str = ""
     thread_id: str | None = None
     name: str = ""
@@ -259,7 +262,7 @@ class Config(_Section):
             ),
             groups=tuple(
                 GroupSpec(
-                    channel=g.channel,
+                    channel=g.channel or MEMBER_LIST,
                     chat_id=g.chat_id or member_list_id(g),
                     name=g.name or f"Tổ {', '.join(g.areas)}",
                     areas=tuple(g.areas),
@@ -308,9 +311,11 @@ def _check_references(cfg: Config) -> None:
                 raise ConfigError(f"groups[{i}].areas: unknown area code {code!r}")
         if not g.chat_id and not g.members:
             raise ConfigError(f"groups[{i}]: needs chat_id (a group chat) or members (a list)")
+        if g.chat_id and not g.channel:
+            raise ConfigError(f"groups[{i}].channel: a group chat needs its channel ({', '.join(CHANNELS)})")
     keys: dict[str, int] = {}
     for i, g in enumerate(cfg.groups):
-        key = topic_key(g.channel, g.chat_id or member_list_id(g), g.thread_id)
+        key = topic_key(g.channel or MEMBER_LIST, g.chat_id or member_list_id(g), g.thread_id)
         if key in keys:
             what = "name" if not g.chat_id else "chat_id and thread_id"
             raise ConfigError(f"groups[{i}]: same {what} as groups[{keys[key]}]")

@@ -99,3 +99,16 @@ def test_example_keywords_route_everyday_questions(question, area):
 
     found, _ = classify(question, load_config(EXAMPLE).settings().areas)
     assert found is not None and found.code == area
+
+
+def test_a_member_list_needs_no_channel_but_a_group_chat_does(tmp_path):
+    head = '[[areas]]\ncode = "khac"\nname = "Khác"\n'
+    path = tmp_path / "c.toml"
+    path.write_text(head + '[[groups]]\nname = "Tổ liên ngành"\nareas = ["khac"]\n'
+                    'members = ["zalo:abc", "telegram:123"]\n', "utf-8")
+    [group] = load_config(path).settings().groups
+    assert group.key == "members:members-to-lien-nganh"
+    assert [str(m) for m in group.members] == ["zalo:abc", "telegram:123"]
+    path.write_text(head + '[[groups]]\nchat_id = "-100123"\nareas = ["khac"]\n', "utf-8")
+    with pytest.raises(ConfigError, match=r"groups\[0\]\.channel: a group chat needs its channel"):
+        load_config(path)
