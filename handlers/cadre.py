@@ -205,7 +205,8 @@ async def resolved(ctx: Ctx, args: str) -> None:
     await repo.add_event(ctx.session, number, "close", str(ctx.who), ctx.now,
                          "Cán bộ xác nhận đã giải quyết", ctx.msg.display_name)
     await ctx.reply(f"Đã đóng phiếu #{number}. Cảm ơn anh/chị!", ticket=ticket)
-    await ask_rating(ctx, ticket)
+    if ticket.answered_at is not None:  # nothing to rate when nobody answered
+        await ask_rating(ctx, ticket)
     group = ctx.settings.group_by_key(ticket.group_key)
     if group:
         await ctx.send_to_group(group, f"✅ Phiếu #{number}: cán bộ xác nhận đã giải quyết, phiếu đã đóng.")
@@ -226,6 +227,7 @@ async def not_resolved(ctx: Ctx, args: str) -> None:
     ticket.closed_at = None
     ticket.paused_at = None
     ticket.checkback_sent_at = None
+    ticket.rating = None  # it rated an answer that did not solve it; the history keeps it
     area = ctx.settings.area(ticket.area_code)
     hours = area.first_response_hours if area else 8.0
     deadlines.schedule(ticket, ctx, ctx.now, ctx.deadlines.add_hours(ctx.now, hours))
@@ -277,6 +279,8 @@ async def rate(ctx: Ctx, args: str) -> None:
     ticket = await load(ctx, number, asker=True)
     if ticket.status != TicketStatus.CLOSED:
         raise HotlineError(f"Phiếu #{number} chưa đóng; đánh giá sau khi vấn đề được giải quyết.")
+    if ticket.answered_at is None:
+        raise HotlineError(f"Phiếu #{number} chưa có câu trả lời nào để đánh giá.")
     ticket.rating = int(score)
     await repo.add_event(ctx.session, number, "rating", str(ctx.who), ctx.now, score, ctx.msg.display_name)
     await ctx.reply(f"Cảm ơn anh/chị đã đánh giá phiếu #{number}: {score}/5.")

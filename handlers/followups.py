@@ -166,7 +166,8 @@ async def auto_close(out: Outbound) -> None:
             out.session, t.id, "close", "bot", out.now, "Tự đóng: cán bộ không phản hồi"
         )
         await out.send_to_asker(t, f"Phiếu #{t.id} đã tự đóng vì không có phản hồi thêm.")
-        await ask_rating(out, t)
+        if t.answered_at is not None:
+            await ask_rating(out, t)
 
 
 async def _once(out: Outbound, key: str) -> bool:

@@ -219,7 +219,11 @@ async def postpone(ctx: Ctx, args: str) -> None:
     if ticket.due_at is None:
         raise HotlineError(f"Phiếu #{number} không có hạn để hoãn.")
     if ticket.first_response_at is not None:  # the deadline that counted has passed or been met
-        raise HotlineError(f"Phiếu #{number} đã được trả lời; hạn trả lời không hoãn được nữa.")
+        what = "đã được trả lời" if ticket.answered_at is not None else "đã được tổ hỏi lại cán bộ"
+        raise HotlineError(
+            f"Phiếu #{number} {what}, tức là đã có phản hồi đầu tiên; /hoan chỉ hoãn hạn "
+            "phản hồi đầu tiên, trước khi tổ trả lời hoặc hỏi lại."
+        )
     ticket.postponed_at = ctx.now
     ticket.postpone_reason = reason
     deadlines.schedule(ticket, ctx, ctx.now, ctx.deadlines.add_hours(ticket.due_at, hours))

@@ -315,3 +315,36 @@ def test_every_command_is_in_the_help():
 
     written = set(re.findall(r"/([a-z]+)", help_texts.CADRE + help_texts.STAFF + help_texts.SUPERVISOR))
     assert set(COMMANDS) - written == set()
+
+
+async def test_postponing_after_asking_back_says_why_not_that_it_was_answered(hx):
+    await hx.register("an")
+    n = await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    await hx.say("dd", f"/hoilai {n} Thửa đất đã có bản đồ địa chính chưa?", group="g_dat")
+    await hx.say("an", f"/bosung {n} Đã có bản đồ địa chính năm 2015.")
+    text = texts_to(await hx.say("dd", f"/hoan {n} 4h chờ ý kiến sở", group="g_dat"), "g_dat")[0]
+    assert f"Phiếu #{n} đã được tổ hỏi lại cán bộ" in text and "đã được trả lời" not in text
+    assert "trước khi tổ trả lời hoặc hỏi lại" in text
+
+
+async def test_closing_a_never_answered_ticket_asks_no_rating(hx):
+    await hx.register("an")
+    n = await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    said = texts_to(await hx.say("an", f"/xong {n}"), "an")
+    assert said == [f"Đã đóng phiếu #{n}. Cảm ơn anh/chị!"]
+    refused = texts_to(await hx.say("an", f"/danhgia {n} 5"), "an")[0]
+    assert refused == f"Phiếu #{n} chưa có câu trả lời nào để đánh giá."
+    async with hx.db.session() as s:
+        assert (await s.get(Ticket, n)).rating is None
+
+
+async def test_a_reopened_ticket_drops_the_rating_of_the_answer_that_did_not_solve_it(hx):
+    await hx.register("an")
+    n = await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    await hx.say("dd", f"/tl {n} Hồ sơ gồm đơn Mẫu 04/ĐK.", group="g_dat")
+    said = texts_to(await hx.say("an", f"/xong {n}"), "an")
+    assert any("đánh giá câu trả lời" in t for t in said)
+    await hx.say("an", f"/danhgia {n} 5")
+    await hx.say("an", f"/chua {n} thửa đất đang tranh chấp thì sao?")
+    async with hx.db.session() as s:
+        assert (await s.get(Ticket, n)).rating is None
