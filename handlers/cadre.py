@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from handlers import deadlines, handbook
+from handlers import deadlines, handbook, registration
 from handlers import format as fmt
 from handlers.context import Ctx, Outbound
 from handlers.errors import HotlineError, UsageError
@@ -30,8 +30,8 @@ async def active_cadre(ctx: Ctx) -> User:
         )
     if user is None:
         raise HotlineError(
-            "Anh/chị chưa đăng ký nên câu hỏi chưa được gửi đi. Gõ /dangky để đăng ký "
-            "(hoặc một dòng: /dangky Họ tên | Xã/phường | Chức vụ)."
+            "Anh/chị chưa đăng ký nên câu hỏi chưa được gửi đi. "
+            + registration.how_to_register(ctx.settings.registration)
         )
     if user.status == UserStatus.PENDING:
         raise HotlineError(

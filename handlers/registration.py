@@ -57,14 +57,24 @@ async def start(ctx: Ctx, args: str) -> None:
         return
     await ctx.reply(
         "Chào anh/chị! Đây là đường dây hỗ trợ các xã, phường của tỉnh: câu hỏi được chuyển đến "
-        "đúng sở, ngành và theo dõi đến khi có trả lời.\n"
-        "Trước hết xin anh/chị đăng ký: gõ /dangky để được hướng dẫn, hoặc gửi một dòng\n"
-        "/dangky Họ tên | Xã/phường | Chức vụ"
+        "đúng sở, ngành và theo dõi đến khi có trả lời.\n" + how_to_register(ctx.settings.registration)
     )
+
+
+def how_to_register(policy: str) -> str:
+    """What an unregistered person should type: under the invite policy, /dangky alone only
+    asks for the code, so say /thamgia at once."""
+    if policy == "invite":
+        return ("Trước hết xin anh/chị đăng ký bằng mã mời của Sở Nội vụ: gõ /thamgia <mã mời>. "
+                "Chưa có mã, xin liên hệ Sở Nội vụ.")
+    return ("Trước hết xin anh/chị đăng ký: gõ /dangky để được hướng dẫn, hoặc gửi một dòng\n"
+            "/dangky Họ tên | Xã/phường | Chức vụ")
 
 
 async def join(ctx: Ctx, args: str) -> None:
     """/thamgia <mã mời>: under the invite policy, an invite fixes the commune."""
+    if ctx.msg.chat.kind != "private":  # the questions that follow would be group messages
+        raise HotlineError("Xin gõ /thamgia <mã mời> trong tin nhắn riêng với bot, không dùng trong nhóm.")
     invite = await repo.get_invite(ctx.session, args.strip())
     if invite is None or invite.used_by:
         raise HotlineError("Mã mời không đúng hoặc đã được dùng. Xin liên hệ Sở Nội vụ để nhận mã mới.")
@@ -237,6 +247,11 @@ async def approve(ctx: Ctx, args: str, accept: bool = True) -> None:
     if user.status == (UserStatus.ACTIVE if accept else UserStatus.REJECTED):
         await ctx.reply(f"Đăng ký của {user.name} ({who}) đã được xử lý trước đó.")
         return
+    if not accept and user.status == UserStatus.ACTIVE:  # one rule: /tuchoi decides, /chan revokes
+        raise HotlineError(
+            f"{user.name} ({who}) đã được duyệt và đang dùng đường dây; /tuchoi chỉ dùng cho đăng ký "
+            f"đang chờ. Muốn ngừng cho người này dùng, gõ /chan {who} <lý do>."
+        )
     user.status = UserStatus.ACTIVE if accept else UserStatus.REJECTED
     if accept:
         await ctx.reply(f"Đã duyệt {user.name} ({who}).")

@@ -74,3 +74,29 @@ async def test_commune_colleagues_share_tickets_only_when_configured(db_url):
         assert ("Lịch sử" in colleague) is shared
         assert "Không tìm thấy phiếu" in outsider
         await hx.db.close()
+
+
+async def test_tuchoi_does_not_revoke_an_active_cadre_it_points_to_chan(db_url):
+    hx = await make_harness(db_url, registration="approval")
+    await hx.say("an", "/dangky Nguyễn Văn An | Xã Vạn An | Chủ tịch UBND xã")
+    await hx.say("sep", "/duyet mem:an")
+    n = await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    text = texts_to(await hx.say("sep", "/tuchoi mem:an"), "sep")[0]
+    assert "đã được duyệt và đang dùng đường dây" in text and "/chan mem:an" in text
+    assert f"#{n}" in texts_to(await hx.say("an", "/cuatoi"), "an")[0]  # still a cadre
+    await hx.db.close()
+
+
+async def test_invite_policy_tells_the_unregistered_to_use_thamgia(db_url):
+    hx = await make_harness(db_url, registration="invite")
+    for said in (await hx.say("an", "/start"), await hx.say("an", "Cấp sổ đỏ cần gì?")):
+        text = texts_to(said, "an")[0]
+        assert "/thamgia <mã mời>" in text and "/dangky" not in text, text
+    made = texts_to(await hx.say("sep", "/moi vạn an"), "sep")[0]
+    code = made.split("Mã mời cho Xã Vạn An: ")[1].split()[0]
+    out = await hx.say("an", f"/thamgia {code}", group="g_dat")
+    assert texts_to(out, "g_dat") == [
+        "Xin gõ /thamgia <mã mời> trong tin nhắn riêng với bot, không dùng trong nhóm."
+    ]
+    assert "họ và tên" in texts_to(await hx.say("an", f"/thamgia {code}"), "an")[0]  # still unused
+    await hx.db.close()
