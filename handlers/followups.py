@@ -185,7 +185,7 @@ async def daily_digest(out: Outbound, today: date) -> None:
         tickets = await repo.open_tickets_of_group(out.session, group.key)
         if not tickets or not await _once(out, f"group:{group.key}:{today.isoformat()}"):
             continue
-        lines = [fmt.line(t, out.settings) for t in tickets]
+        lines = [fmt.line(t, out.settings, out.now) for t in tickets]
         await out.send_to_group(
             group,
             f"📋 {group.name} — phiếu đang chờ ({today:%d/%m/%Y}), cũ nhất trước:\n"

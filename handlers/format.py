@@ -95,13 +95,15 @@ def card(t: Ticket, asker: User, settings: HotlineSettings) -> str:
     )
 
 
-def line(t: Ticket, settings: HotlineSettings) -> str:
-    """One ticket in a list."""
+def line(t: Ticket, settings: HotlineSettings, now: datetime | None = None) -> str:
+    """One ticket in a list; given `now`, one waiting past its deadline is marked so."""
     text = one_line(t.question)  # a line break in it would read as another ticket of the list
     question = text if len(text) <= 60 else text[:57] + "…"
+    late = (now is not None and t.status in TicketStatus.OPEN and t.due_at is not None
+            and t.due_at < now)
     return (
         f"#{t.id} [{STATUS_TEXT.get(t.status, t.status)}] {area_name(settings, t.area_code)} — "
-        f"{question} (hạn {when(t.due_at, settings.timezone)})"
+        f"{question} (hạn {when(t.due_at, settings.timezone)}{', ⚠️ quá hạn' if late else ''})"
     )
 
 

@@ -668,15 +668,22 @@ async def weekly(
 
 
 def num(value: float | None, digits: int = 1) -> str:
-    """Vietnamese decimals: 3,5."""
+    """Vietnamese numbers: a decimal comma and a dot between thousands (8.338; 2.671,5)."""
     if value is None:
         return "—"
     rounded = Decimal(repr(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-    return f"{rounded:.{digits}f}".replace(".", ",")
+    return f"{rounded:,.{digits}f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def count(n: int) -> str:
+    """A count beside decimal commas: 8.338, never 8338."""
+    return num(n, 0)
 
 
 def share(part: int, whole: int) -> str:
-    return f"{num(100 * part / whole, 0)}% ({part}/{whole})" if whole else "— (chưa có phiếu đến hạn)"
+    if not whole:
+        return "— (chưa có phiếu đến hạn)"
+    return f"{num(100 * part / whole, 0)}% ({count(part)}/{count(whole)})"
 
 
 def commune_names() -> dict[int, str]:
@@ -696,31 +703,32 @@ def area_name(settings: HotlineSettings, code: str) -> str:
 
 def summary_text(s: Summary, settings: HotlineSettings) -> str:
     c = s.counts
-    lines = [f"📊 Tổng kết {s.period.label}: {c.received} câu hỏi mới."]
+    lines = [f"📊 Tổng kết {s.period.label}: {count(c.received)} câu hỏi mới."]
     if s.deflected:
-        lines.append(f"Sổ tay đã trả lời thêm {s.deflected} câu hỏi (không cần tạo phiếu).")
+        lines.append(f"Sổ tay đã trả lời thêm {count(s.deflected)} câu hỏi (không cần tạo phiếu).")
     if c.received:
         lines += [
-            f"Đã trả lời: {c.answered} · Đã đóng: {c.closed} · Còn mở: {c.open} · Quá hạn: {c.overdue}"
-            + (f" · Đã hủy: {c.cancelled}" if c.cancelled else ""),
+            f"Đã trả lời: {count(c.answered)} · Đã đóng: {count(c.closed)} · Còn mở: {count(c.open)}"
+            f" · Quá hạn: {count(c.overdue)}"
+            + (f" · Đã hủy: {count(c.cancelled)}" if c.cancelled else ""),
             "Thời gian phản hồi: chưa có phiếu nào được phản hồi." if s.median is None else
             f"Thời gian phản hồi (giờ làm việc): trung vị {num(s.median)} giờ, "
-            f"90% trong {num(s.p90)} giờ ({len(s.response)} phiếu đã phản hồi).",
+            f"90% trong {num(s.p90)} giờ ({count(len(s.response))} phiếu đã phản hồi).",
             f"Trả lời đúng hạn: {share(c.on_time, c.decided)}.",
-            f"Vượt thẩm quyền, báo lãnh đạo: {c.escalated} · Quá hạn, tự động báo lãnh đạo: "
-            f"{c.auto_escalated}.",
-            f"Đánh giá trung bình: {num(c.rating)}/5 ({c.rated} lượt)." if c.rated
+            f"Vượt thẩm quyền, báo lãnh đạo: {count(c.escalated)} · Quá hạn, tự động báo lãnh đạo: "
+            f"{count(c.auto_escalated)}.",
+            f"Đánh giá trung bình: {num(c.rating)}/5 ({count(c.rated)} lượt)." if c.rated
             else "Đánh giá: chưa có lượt nào.",
             "Theo lĩnh vực:",
         ]
         for code, a in s.by_area:
-            late = f" (quá hạn {a.overdue})" if a.overdue else ""
-            lines.append(f"• {area_name(settings, code)}: {a.received}{late}")
+            late = f" (quá hạn {count(a.overdue)})" if a.overdue else ""
+            lines.append(f"• {area_name(settings, code)}: {count(a.received)}{late}")
         names = commune_names()
-        lines.append(f"{len(s.top_communes)} xã/phường hỏi nhiều nhất:")
+        lines.append(f"{count(len(s.top_communes))} xã/phường hỏi nhiều nhất:")
         for cid, n in s.top_communes:
-            lines.append(f"• {names.get(cid, '—') if cid is not None else '—'}: {n}")
-    lines.append(f"Đang quá hạn (mọi kỳ): {s.overdue_everywhere} phiếu — xem /quahan.")
+            lines.append(f"• {names.get(cid, '—') if cid is not None else '—'}: {count(n)}")
+    lines.append(f"Đang quá hạn (mọi kỳ): {count(s.overdue_everywhere)} phiếu — xem /quahan.")
     return "\n".join(lines)
 
 
@@ -733,30 +741,30 @@ def league_text(rows: Sequence[GroupRow], period: Period) -> str:
     ]
     for i, r in enumerate(rows, start=1):
         c = r.counts
-        rate = f"{num(100 * c.on_time_share, 0)}% đúng hạn ({c.on_time}/{c.decided})" if c.decided \
-            else "chưa có phiếu đến hạn"
+        rate = (f"{num(100 * c.on_time_share, 0)}% đúng hạn ({count(c.on_time)}/{count(c.decided)})"
+                if c.decided else "chưa có phiếu đến hạn")
         median = f"trung vị {num(r.median)} giờ" if r.median is not None else "chưa phản hồi phiếu nào"
         lines.append(
-            f"{i}. {r.name}: {rate}; {median}; {c.received} câu hỏi"
-            + (f"; đang quá hạn {c.overdue}" if c.overdue else "")
+            f"{i}. {r.name}: {rate}; {median}; {count(c.received)} câu hỏi"
+            + (f"; đang quá hạn {count(c.overdue)}" if c.overdue else "")
         )
     return "\n".join(lines)
 
 
 def commune_text(r: CommuneReport, name: str, period: Period, settings: HotlineSettings) -> str:
     c = r.counts
-    lines = [f"🏘️ {name} — {period.label}: {c.received} câu hỏi."]
+    lines = [f"🏘️ {name} — {period.label}: {count(c.received)} câu hỏi."]
     if not c.received:
         return lines[0]
     lines += [
         f"Trả lời đúng hạn: {share(c.on_time, c.decided)} · Phản hồi trung vị {num(r.median)} giờ "
-        f"làm việc · Còn mở: {c.open} · Quá hạn: {c.overdue}.",
+        f"làm việc · Còn mở: {count(c.open)} · Quá hạn: {count(c.overdue)}.",
         "Theo lĩnh vực (hỏi nhiều nhất trước — nơi cần hướng dẫn, bồi dưỡng):",
     ]
     for code, a in r.by_area:
-        late = f", quá hạn {a.overdue}" if a.overdue else ""
+        late = f", quá hạn {count(a.overdue)}" if a.overdue else ""
         part = num(100 * a.received / c.received, 0)
-        lines.append(f"• {area_name(settings, code)}: {a.received} ({part}%{late})")
+        lines.append(f"• {area_name(settings, code)}: {count(a.received)} ({part}%{late})")
     return "\n".join(lines)
 
 
@@ -765,5 +773,5 @@ def late_text(hours: float) -> str:
     if hours < 8:
         return f"{num(hours)} giờ làm việc"
     days, rest = divmod(hours, 8)
-    return f"{num(hours)} giờ làm việc (~{int(days)} ngày {num(rest)} giờ)"
+    return f"{num(hours)} giờ làm việc (~{int(days)} ngày làm việc {num(rest)} giờ)"
 

@@ -185,3 +185,28 @@ async def test_a_refused_card_is_reported_only_to_supervisors_of_its_area(limite
     hx.channel.fail_next = [SendError("chat not found", permanent=True)]
     out = await hx.say("an", "Kinh phí sửa chữa nhỏ lấy từ ngân sách nào?")  # the finance card
     assert texts_to(out, "land") == [] and len(texts_to(out, "sep")) == 1
+
+
+async def test_the_groups_digest_marks_tickets_past_their_deadline(hx):
+    await hx.register("an")
+    late = await hx.ask("an", QUESTION)
+    hx.clock.advance(hours=7)  # the land group answers in 8 clock hours
+    fresh = await hx.ask("an", "Thu hồi đất làm đường thì bồi thường thế nào?")
+    hx.clock.advance(hours=2)
+    [text] = texts_to(await hx.digest(), "g_dat")
+    lines = {line.split()[0]: line for line in text.splitlines()[1:]}
+    assert lines[f"#{late}"].endswith(", ⚠️ quá hạn)") and "quá hạn" not in lines[f"#{fresh}"]
+
+
+def test_long_lateness_says_working_days():
+    from handlers.reports import late_text
+
+    assert late_text(2671.5) == "2.671,5 giờ làm việc (~333 ngày làm việc 7,5 giờ)"
+
+
+def test_counts_have_thousands_dots_beside_decimal_commas():
+    from handlers.reports import count, num, share
+
+    assert (count(8338), count(1_234_567), count(7), num(3.45), num(12345.67)) == (
+        "8.338", "1.234.567", "7", "3,5", "12.345,7")
+    assert share(8000, 8338) == "96% (8.000/8.338)"
