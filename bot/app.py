@@ -14,6 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.channels.base import Channel
 from bot.channels.console import ConsoleChannel
+from bot.channels.outage import Alert
 from bot.config import Config
 from bot.leadership import Leadership
 from bot.ops import Metrics, OpsServer
@@ -36,8 +37,9 @@ class SystemClock:
         return datetime.now(UTC)
 
 
-def platform_channels(cfg: Config) -> list[Channel]:
-    """The Telegram and Zalo adapters the config enables (imported only when used)."""
+def platform_channels(cfg: Config, alert: Alert | None = None) -> list[Channel]:
+    """The Telegram and Zalo adapters the config enables (imported only when used);
+    `alert` tells the supervisors of a platform outage."""
     channels: list[Channel] = []
     if cfg.telegram.enabled:
         from bot.channels.telegram import TelegramChannel
@@ -46,7 +48,7 @@ def platform_channels(cfg: Config) -> list[Channel]:
     if cfg.zalo.enabled:
         from bot.channels.zalo import ZaloChannel
 
-        channels.append(ZaloChannel(cfg.zalo))
+        channels.append(ZaloChannel(cfg.zalo, alert=alert))
     return channels
 
 
@@ -93,7 +95,7 @@ class App:
             name for name in ("telegram", "zalo")
             if getattr(cfg, name).enabled and getattr(cfg, name).mode == "polling"
         }
-        for channel in platform_channels(cfg):
+        for channel in platform_channels(cfg, alert=self.hotline.alert_supervisors):
             self.channels[channel.name] = channel
         self.console: ConsoleChannel | None = None
         if cfg.console_enabled:

@@ -8,6 +8,7 @@ import tomllib
 from datetime import date
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -75,6 +76,8 @@ class ChannelConfig(_Section):
     # Zalo publishes no rate limits: these keep the sender polite (Telegram's are built in).
     max_per_second: float = Field(default=10, ge=0)
     max_per_chat_per_second: float = Field(default=1, ge=0)
+    # the supervisors are told when the platform has failed every call for this long
+    outage_alert_minutes: float = Field(default=10, gt=0)
 
     @property
     def enabled(self) -> bool:
@@ -322,6 +325,13 @@ def _check_references(cfg: Config) -> None:
         keys[key] = i
     for name in ("telegram", "zalo"):
         channel: ChannelConfig = getattr(cfg, name)
+        url = urlsplit(channel.webhook_url)
+        if channel.webhook_url and (url.scheme != "https" or not url.hostname):
+            raise ConfigError(
+                f"{name}.webhook_url: must be a public https:// address (the platform calls "
+                "webhooks over HTTPS only); put a reverse proxy with TLS in front of "
+                "webhook_host:webhook_port"
+            )
         if channel.enabled and channel.mode == "webhook":
             if not channel.webhook_url:
                 raise ConfigError(f"{name}.webhook_url: webhook mode needs the public HTTPS address")

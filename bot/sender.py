@@ -41,6 +41,7 @@ def to_outgoing(row: OutboxMessage) -> Outgoing:
         copy_from=(copy[0], copy[1]) if copy else None,
         file_path=row.file_path,
         file_kind="photo" if row.file_kind == "photo" else "document",
+        photo_url=row.photo_url,
     )
 
 

@@ -45,11 +45,12 @@ class Outbound:
         "photo") for a file the bot made, sent with the text; `menu_for` is the person in a
         group whose typed digits pick from its choices.
         """
-        copy_from = None
-        if forward is not None and forward.channel == chat.channel:
+        copy_from = photo_url = None
+        if forward is not None and forward.copies_into(chat.channel):
             copy_from = (forward.chat_id, forward.message_id)
         elif forward is not None:
-            text = f"{text}\n\n{forward.note()}"
+            text = f"{text}\n\n{forward.note(chat.channel)}"
+            photo_url = forward.photo_url  # the photo itself too, where the channel shows it
         self.session.add(
             OutboxMessage(
                 channel=chat.channel,
@@ -62,6 +63,7 @@ class Outbound:
                 ticket_id=ticket.id if ticket else None,
                 file_path=file[0] if file else None,
                 file_kind=file[1] if file else "document",
+                photo_url=photo_url,
                 created_at=self.now,
                 next_attempt_at=self.now,
             )

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import cadre, groups, handbook, registration, staff, supervisor
 from handlers import format as fmt
-from handlers.context import Ctx
+from handlers.context import Ctx, Outbound
 from handlers.errors import HotlineError, UsageError
 from handlers.help import help_text
 from handlers.messages import Inbound
@@ -321,6 +321,13 @@ class Hotline:
                 await ctx.reply(err.text)
         if ctx.groups_changed:
             await self.load_bindings()
+
+    async def alert_supervisors(self, text: str) -> None:
+        """A notice from the runtime (a channel down, back, or refusing its token) to every
+        supervisor, through the outbox like everything else."""
+        async with self.db.session() as session:
+            await Outbound(session, self.settings, self.clock.now(), self.deadlines).notify_supervisors(text)
+        self.on_outbox()
 
     async def load_bindings(self) -> None:
         """Routing = groups bound with /nhom (stored) first, then the config's groups."""

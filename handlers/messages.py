@@ -93,24 +93,43 @@ class Inbound:
 
 ATTACHMENT_LABEL = {"photo": "Ảnh", "document": "Tệp", "sticker": "Nhãn dán", "voice": "Tin nhắn thoại"}
 CHANNEL_NAME = {"zalo": "Zalo", "telegram": "Telegram", "console": "console"}
+# Channels whose API cannot copy a user's message into another chat (Zalo's Bot API has no
+# such call): an attachment is passed on there by its link instead.
+NO_COPY_CHANNELS = frozenset({"zalo"})
+
+
+def is_link(ref: str) -> bool:
+    return ref.startswith(("https://", "http://"))
 
 
 @dataclass(frozen=True)
 class Forward:
-    """A user's attachment passed on: copied where the platform can (within one channel);
-    across channels (a Zalo photo to a Telegram group) named in the text, with its link."""
+    """A user's attachment passed on: copied where the platform can (within Telegram);
+    elsewhere named in the text with its link, and a photo with a link shown as a photo
+    where the receiving channel can (`photo_url`)."""
 
     channel: str
     chat_id: str
     message_id: str
     attachments: tuple[Attachment, ...]
 
-    def note(self) -> str:
-        lines = [f"📎 Kèm theo, gửi qua {CHANNEL_NAME.get(self.channel, self.channel)} "
-                 "(không chuyển thẳng sang đây được):"]
+    def copies_into(self, channel: str) -> bool:
+        return channel == self.channel and channel not in NO_COPY_CHANNELS
+
+    @property
+    def photo_url(self) -> str | None:
+        return next((a.ref for a in self.attachments if a.kind == "photo" and is_link(a.ref)), None)
+
+    def note(self, channel: str = "") -> str:
+        """The attachments as text: each with its link, or a clear stand-in (never an empty
+        link: a Telegram file id is no link, and its download link would carry the token)."""
+        source = CHANNEL_NAME.get(self.channel, self.channel)
+        head = "📎 Kèm theo:" if channel == self.channel else \
+            f"📎 Kèm theo, gửi qua {source} (không chuyển thẳng sang đây được):"
+        lines = [head]
         for item in self.attachments:
-            link = item.ref if item.ref.startswith(("https://", "http://")) else ""
             label = ATTACHMENT_LABEL.get(item.kind, "Nội dung không xem được")
+            link = item.ref if is_link(item.ref) else f"(chỉ xem được trên {source})"
             lines.append(" ".join(part for part in ("•", label, item.name, link) if part))
         return "\n".join(lines)
 
@@ -138,6 +157,7 @@ class Outgoing:
     copy_from: tuple[str, str] | None = None  # (chat_id, message_id) of an attachment to copy
     file_path: str | None = None  # a file the bot made (report, chart) to send with the text
     file_kind: Literal["document", "photo"] = "document"
+    photo_url: str | None = None  # a user's photo, by its public link, shown where possible
 
 
 @dataclass(frozen=True)

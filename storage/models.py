@@ -168,6 +168,7 @@ class OutboxMessage(SQLModel, table=True):
     copy_from: str | None = None  # JSON [chat_id, message_id]
     file_path: str | None = None  # a generated file to send (document or photo)
     file_kind: str = "document"
+    photo_url: str | None = None  # a user's photo passed on by its public link
     ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
     status: str = "pending"  # pending | sent | failed
     attempts: int = 0

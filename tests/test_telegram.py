@@ -324,3 +324,22 @@ async def test_a_file_gone_before_its_send_is_a_permanent_failure(polling_bot, t
     with pytest.raises(SendError) as refused:
         await polling_bot.channels["telegram"].send(message)
     assert refused.value.permanent  # not an outage: retrying cannot bring the file back
+
+
+async def test_photo_from_zalo_is_shown_by_its_link(polling_bot, server):
+    """A Zalo cadre's photo reaches a Telegram group as a photo (sendPhoto with its URL, which
+    Telegram fetches), then the card, whose text keeps the link should Telegram refuse it."""
+    channel = polling_bot.channels["telegram"]
+    url = "https://photo-stal-1.zdn.vn/bot/so-do.jpg"
+    card = Outgoing(ChatRef("telegram", str(LAND), "group"), f"📩 Phiếu #1\n\n• Ảnh {url}",
+                    photo_url=url)
+    sent = await channel.send(card)
+    photo, text = server.to(LAND)
+    assert photo.method == "sendPhoto" and photo.payload["photo"] == url
+    assert text.method == "sendMessage" and url in text.text
+    assert list(sent.message_ids) == [str(photo.message_id), str(text.message_id)]
+
+    server.fail(1, method="sendPhoto", status=400,
+                description="Bad Request: failed to get HTTP URL content")
+    sent = await channel.send(card)  # refused: the card goes all the same, with the link
+    assert len(sent.message_ids) == 1 and server.to(LAND)[-1].text == text.text

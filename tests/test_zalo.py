@@ -4,8 +4,10 @@ against the fake Zalo Bot API on 127.0.0.1 (tests/fakes/zalo_server.py)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,15 +16,22 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.channels import zalo_api
-from bot.channels.base import SendError
-from bot.channels.zalo import Backoff, ZaloChannel, split_text
+from bot.channels.base import SendError, utf16_len
+from bot.channels.zalo import Backoff, ZaloChannel, split_text, to_inbound, webhook_update
 from bot.channels.zalo_api import ZaloApi, ZaloApiError, ZaloHttpError
 from bot.cli import main
-from bot.config import Config
+from bot.config import Config, ConfigError, load_config
 from handlers.core import StorageUnavailable
 from handlers.messages import ChatRef, Choice, Identity, Inbound, Outgoing
 from storage.models import OutboxMessage, Ticket, TicketStatus
-from tests.fakes.zalo_server import TOKEN, FakeZaloServer, message_event, text_event
+from tests.fakes.zalo_server import (
+    TOKEN,
+    FakeZaloServer,
+    image_event,
+    message_event,
+    text_event,
+    voice_event,
+)
 from tests.helpers.harness import MemoryChannel
 from tests.helpers.waiting import eventually, free_port
 
@@ -31,6 +40,8 @@ TG_FIN = "-100888"
 REGISTER = "/dangky An Nguyễn | Xã Nam Đàn | Công chức địa chính"
 LAND_QUESTION = "Xin hỏi hồ sơ cấp giấy chứng nhận quyền sử dụng đất lần đầu gồm gì?"
 SECRET = "webhook-secret-0123456789"
+PUBLIC_URL = "https://hotline.example.invalid/zalo"  # what Zalo calls; TLS ends at the proxy
+FIXTURES = Path(__file__).parent / "data" / "zalo"
 
 
 def make_config(tmp_path, server: FakeZaloServer, **zalo: Any) -> Config:
@@ -39,6 +50,7 @@ def make_config(tmp_path, server: FakeZaloServer, **zalo: Any) -> Config:
         "zalo": {"token": server.token, "api_base": server.base_url, **zalo},
         "console": {"enabled": False},
         "registration": {"policy": "open"},
+        "roles": {"supervisors": ["telegram:900"]},
         "schedule": {"business_hours": False},
         "areas": [
             {"code": "dat_dai", "name": "Đất đai",
@@ -84,9 +96,10 @@ class Bot:
         self.server.queue(text_event(user, REGISTER))
         await self.reply_to(user, "Đăng ký xong")
 
-    async def count(self, model: Any) -> int:
+    async def count(self, model: Any, *where: Any) -> int:
         async with self.app.db.session() as s:
-            return int((await s.execute(select(func.count()).select_from(model))).scalar_one())
+            query = select(func.count()).select_from(model).where(*where)
+            return int((await s.execute(query)).scalar_one())
 
 
 @pytest.fixture(autouse=True)
@@ -129,6 +142,15 @@ async def start_bot(tmp_path, server):
 
 
 StartBot = Callable[..., Awaitable[Bot]]
+
+
+def webhook_mode(server: FakeZaloServer) -> dict[str, Any]:
+    """Webhook settings as in production: Zalo calls the public https:// URL, the reverse
+    proxy (played by the fake) forwards to the local listener."""
+    port = free_port()
+    server.proxy = f"http://127.0.0.1:{port}"
+    return {"mode": "webhook", "webhook_url": PUBLIC_URL, "webhook_host": "127.0.0.1",
+            "webhook_port": port, "webhook_secret": SECRET}
 
 
 async def test_zalo_cadre_asks_member_list_answers(start_bot: StartBot, server):
@@ -261,8 +283,10 @@ async def test_image_with_caption_opens_a_ticket(start_bot: StartBot, server):
         lambda: next(((i, m) for i, m in bot.tg.sent if m.chat.chat_id == TG_IT), None),
         "the card with the photo",
     )
-    # a Zalo message cannot be copied into Telegram: the card names the photo and links it
+    # a Zalo message cannot be copied into Telegram: the photo goes by its link, shown as a
+    # photo (Telegram sendPhoto) and named in the card with the link as fallback
     assert "Ảnh chụp lỗi" in card.text and card.copy_from is None
+    assert card.photo_url == "https://example.invalid/p.jpg"
     assert card.text.endswith(
         "📎 Kèm theo, gửi qua Zalo (không chuyển thẳng sang đây được):\n• Ảnh https://example.invalid/p.jpg")
 
@@ -356,10 +380,7 @@ async def test_storage_outage_keeps_the_polled_message(start_bot: StartBot, serv
 
 
 async def test_storage_outage_refuses_the_webhook_call(start_bot: StartBot, server):
-    port = free_port()
-    bot = await start_bot(before=storage_down_for(1), mode="webhook",
-                          webhook_url=f"http://127.0.0.1:{port}/zalo", webhook_host="127.0.0.1",
-                          webhook_port=port, webhook_secret=SECRET)
+    bot = await start_bot(before=storage_down_for(1), **webhook_mode(server))
     await eventually(lambda: server.webhook is not None, "setWebhook")
     event = text_event("cadre1", "/trogiup")
     assert await server.deliver(event) == 503  # not stored: Zalo must deliver it again
@@ -375,21 +396,43 @@ async def test_empty_polls_are_silent_and_immediate(start_bot: StartBot, server,
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
-async def test_rate_limit_and_refused_chat(start_bot: StartBot, server):
+async def test_error_codes_on_sends(start_bot: StartBot, server):
+    """Only 400 condemns a message; 403 ("Internal server error" in Zalo's table), 404 and
+    5xx are retried; a 429 without retry_after (Zalo sends none) gets our own growing wait."""
     bot = await start_bot()
     channel = bot.zalo
+
+    async def failure() -> SendError:
+        with pytest.raises(SendError) as err:
+            await channel.send(Outgoing(ChatRef("zalo", "u1"), "xin chào"))
+        assert TOKEN not in str(err.value)
+        return err.value
+
     server.fail(1, method="sendMessage", status=429, error_code=429, retry_after=7)
-    with pytest.raises(SendError) as err:
-        await channel.send(Outgoing(ChatRef("zalo", "u1"), "xin chào"))
-    assert err.value.retry_after == 7 and not err.value.permanent
-    server.forbidden_chats.add("u2")
-    with pytest.raises(SendError) as err:
-        await channel.send(Outgoing(ChatRef("zalo", "u2"), "xin chào"))
-    assert err.value.permanent
-    server.fail(1, method="sendMessage", status=503)
-    with pytest.raises(SendError) as err:
-        await channel.send(Outgoing(ChatRef("zalo", "u1"), "xin chào"))
-    assert not err.value.permanent and TOKEN not in str(err.value)
+    err = await failure()
+    assert err.retry_after == 7 and not err.permanent
+    waits = []
+    for _ in range(3):
+        server.fail(1, method="sendMessage", status=429, error_code=429,
+                    description="Quota exceeded")
+        err = await failure()
+        assert not err.permanent and err.retry_after is not None
+        waits.append(err.retry_after)
+    assert waits[0] > 0 and max(waits[:2]) <= waits[2]  # it grows (jitter stays under 2x)
+    server.fail(1, method="sendMessage", status=200, error_code=400,
+                description="Bad Request: chat not found")
+    assert (await failure()).permanent
+    for status in (403, 404):
+        server.fail(1, method="sendMessage", status=status, error_code=status,
+                    description="Internal server error")
+        assert not (await failure()).permanent
+    server.forbidden_chats.add("u1")  # the fake's 403 for one chat: still not given up
+    assert not (await failure()).permanent
+    server.forbidden_chats.clear()
+    server.fail(1, method="sendMessage", status=503)  # an HTML error page, no envelope
+    assert not (await failure()).permanent
+    await channel.send(Outgoing(ChatRef("zalo", "u1"), "xin chào"))
+    assert channel.throttle.failures == 0  # a good send ends our own 429 wait
 
 
 async def test_files_and_copies_degrade_to_text(start_bot: StartBot, server):
@@ -427,13 +470,12 @@ async def test_split_text_keeps_lines_and_limits():
 
 
 async def test_webhook_mode_lifecycle(start_bot: StartBot, server):
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/zalo"
-    bot = await start_bot(mode="webhook", webhook_url=url, webhook_host="127.0.0.1",
-                          webhook_port=port, webhook_secret=SECRET)
+    settings = webhook_mode(server)
+    url = PUBLIC_URL
+    bot = await start_bot(**settings)
     await eventually(lambda: server.webhook and server.webhook["url"] == url, "setWebhook")
     assert server.webhook["secret_token"] == SECRET
-    assert bot.zalo.webhook_port == port
+    assert bot.zalo.webhook_port == settings["webhook_port"]
 
     assert await server.deliver(text_event("cadre1", REGISTER)) == 200
     await bot.reply_to("cadre1", "Đăng ký xong")
@@ -460,9 +502,7 @@ async def test_webhook_mode_lifecycle(start_bot: StartBot, server):
 
 
 async def test_wrong_webhook_secret_is_refused(start_bot: StartBot, server):
-    port = free_port()
-    bot = await start_bot(mode="webhook", webhook_url=f"http://127.0.0.1:{port}/zalo",
-                          webhook_host="127.0.0.1", webhook_port=port, webhook_secret=SECRET)
+    bot = await start_bot(**webhook_mode(server))
     await eventually(lambda: server.webhook is not None, "setWebhook")
     assert await server.deliver(text_event("cadre1", REGISTER), secret="wrong-secret-123") == 401
     assert await server.deliver(text_event("cadre1", REGISTER), secret=None) == 401
@@ -470,14 +510,14 @@ async def test_wrong_webhook_secret_is_refused(start_bot: StartBot, server):
     assert await server.deliver({}, body=b"{" + b" " * 100_000 + b"}") == 413
     assert await server.deliver({}, body=b"not json") == 400
     await bot.app.sender.drain()
-    assert server.sent == [] and await bot.count(OutboxMessage) == 0
+    assert server.sent == [] and await bot.count(OutboxMessage, OutboxMessage.channel == "zalo") == 0
     # the right secret is accepted
     assert await server.deliver(text_event("cadre1", REGISTER)) == 200
     await bot.reply_to("cadre1", "Đăng ký xong")
 
 
 async def test_webhook_mode_needs_a_secret(tmp_path, server):
-    cfg = make_config(tmp_path, server, mode="webhook", webhook_url="http://127.0.0.1:1/zalo",
+    cfg = make_config(tmp_path, server, mode="webhook", webhook_url=PUBLIC_URL,
                       webhook_secret="short")
     channel = ZaloChannel(cfg.zalo)
 
@@ -576,3 +616,192 @@ name = "Khác"
     assert code == 1 and "getWebhookInfo" in out and "HTTP 500" in out
     code, out = await hotline("webhook", "info", "--channel", "telegram")
     assert code == 2 and "no token" in out
+
+
+# --- Zalo as the live service sends it (issue 12) -------------------------------------------
+
+EXPECTED = {  # what each fixture event becomes: (text, attachment kind, attachment link)
+    "text": ("Xin hỏi thủ tục cấp sổ đỏ lần đầu 👋", None, None),
+    "image": ("Ảnh chụp lỗi phần mềm một cửa", "photo", "https://photo-stal-1.zdn.vn/bot/a1b2c3.jpg"),
+    "sticker": ("", "sticker", "https://zalo-api.zadn.vn/api/emoticon/sticker/webpc?eid=46991"),
+    "voice": ("", "voice", "https://voice-stal.zdn.vn/bot/9f8e7d.aac"),
+    "unsupported": ("", "unsupported", ""),
+    "unsupported-empty": None,  # withheld content and no message: nobody to answer
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_events_parse_alike_in_both_shapes(name):
+    """tests/data/zalo/: each event flat (live webhook calls) and wrapped (the docs, and
+    getUpdates), with the live and the documented media fields: both give the same message."""
+    parsed = []
+    for shape in ("live", "docs"):
+        body = (FIXTURES / f"{name}.{shape}.json").read_bytes()
+        update = webhook_update(body)
+        if shape == "docs":  # the same object is getUpdates' `result`
+            assert update == webhook_update(json.dumps(json.loads(body)["result"]).encode())
+        parsed.append(to_inbound(update))
+    live, docs = parsed
+    assert live == docs
+    if EXPECTED[name] is None:
+        assert live is None
+        return
+    text, kind, link = EXPECTED[name]
+    assert live is not None and live.text == text
+    assert live.sender == Identity("zalo", "6ede9afa66b88fe6d6a9") and live.display_name == "Nguyễn Văn An"
+    assert live.update_key == live.message_id != ""
+    assert [(a.kind, a.ref) for a in live.attachments] == ([(kind, link)] if kind else [])
+
+
+def test_webhook_bodies_that_carry_no_event_are_refused():
+    for body in (b"not json", b"[1, 2]", b"{}", b'{"ok": true}', b'{"ok": true, "result": 5}',
+                 "\udcff".encode("utf-8", "surrogatepass")):
+        with pytest.raises(ValueError):
+            webhook_update(body)
+
+
+async def test_live_webhook_end_to_end(start_bot: StartBot, server):
+    """Live-shaped calls through the proxy: a cadre registers, sends a photo question with
+    `photo_url`; the Zalo member list gets the photo itself (sendPhoto) and the card with the
+    link; a Telegram group's card carries the photo link for sendPhoto; answers come back;
+    a wrong secret changes nothing; a withheld event without a message is accepted."""
+    server.live = True
+    bot = await start_bot(**webhook_mode(server))
+    await eventually(lambda: server.webhook is not None, "setWebhook")
+    photo = "https://photo-stal-1.zdn.vn/bot/so-do.jpg"
+    question = image_event("cadre1", photo, "Sổ đỏ bị rách như ảnh, xin hỏi thủ tục cấp đổi đất")
+
+    assert await server.deliver(question, secret="wrong-secret-123") == 401
+    assert await server.deliver(text_event("cadre1", REGISTER)) == 200
+    await bot.reply_to("cadre1", "Đăng ký xong")
+    assert await bot.count(Ticket) == 0
+
+    assert await server.deliver(question) == 200
+    await bot.reply_to("cadre1", "Đã nhận câu hỏi")
+    for member in ("staff1", "staff2"):
+        card = await bot.reply_to(member, "📩 Phiếu #1")
+        assert f"• Ảnh {photo}" in card  # the link, should the photo not show
+        shown = [s for s in server.sent if s.chat_id == member and s.method == "sendPhoto"]
+        assert [s.payload["photo"] for s in shown] == [photo]
+
+    server.queue(text_event("x", "never polled"))  # webhook mode never polls
+    assert await server.deliver(text_event("staff1", "/tl 1 Anh/chị nộp đơn Mẫu 04/ĐK tại bộ phận "
+                                           "một cửa.", display_name="Hoa")) == 200
+    answer = await bot.reply_to("cadre1", "Mẫu 04/ĐK")
+    assert "#1" in answer
+
+    # a software question with a photo goes to the Telegram group: the card carries the link
+    it_photo = "https://photo-stal-1.zdn.vn/bot/loi.png"
+    assert await server.deliver(image_event("cadre1", it_photo, "Phần mềm một cửa báo lỗi "
+                                            "chữ ký số như ảnh")) == 200
+    _, card = await eventually(
+        lambda: next(((i, m) for i, m in bot.tg.sent if m.chat.chat_id == TG_IT), None),
+        "the card in the Telegram group")
+    assert card.photo_url == it_photo and it_photo in card.text
+
+    # a voice note: read from voice_url, answered politely (the bot cannot listen)
+    assert await server.deliver(voice_event("cadre1", "https://voice-stal.zdn.vn/bot/v.aac")) == 200
+    await bot.reply_to("cadre1", "tin nhắn thoại")
+
+    before = len(server.sent)
+    assert await server.deliver({"event_name": "message.unsupported.received"}) == 200
+    assert await server.deliver({"event_name": "message.unsupported.received"}) == 200
+    assert bot.zalo.events["unsupported_without_message"] == 2
+    await bot.app.sender.drain()
+    assert len(server.sent) == before
+    assert await bot.count(Ticket) == 2
+    assert "getUpdates" not in server.calls
+
+
+@pytest.mark.parametrize("status", [200, 408])
+async def test_empty_poll_answered_with_either_status(start_bot: StartBot, server, caplog, status):
+    server.empty_poll_status = status
+    bot = await start_bot()
+    await eventually(lambda: server.empty_polls >= 3, "three empty long polls")
+    server.queue(text_event("cadre1", "/trogiup"))
+    await bot.reply_to("cadre1", "/dangky")
+    assert bot.zalo.backoff.failures == 0
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def supervisor_texts(bot: Bot) -> list[str]:
+    return bot.tg_texts("900")
+
+
+async def test_polling_survives_a_long_outage_and_tells_the_supervisors(start_bot: StartBot, server):
+    """Every poll answered 403 or 5xx for a while (scaled down from minutes by the short
+    backoff and alert settings): polling goes on, the supervisors hear once that Zalo is down
+    and once that it is back, and every message sent meanwhile is handled after."""
+    bot = await start_bot(outage_alert_minutes=0.01)  # 0.6 s
+    await bot.register()
+    server.fail_for(2.0, method="getUpdates")
+    for i in range(1, 4):
+        server.queue(text_event(f"cadre{i}", "/trogiup"))
+    down = await eventually(lambda: [t for t in supervisor_texts(bot) if t.startswith("⚠️ Kênh Zalo")],
+                            "the outage notice")
+    assert "Kênh Zalo" in down[0] and ("403" in down[0] or "HTTP 5" in down[0])
+    for i in range(1, 4):
+        await bot.reply_to(f"cadre{i}", "/dangky", "the help after the outage")
+    back = await eventually(lambda: [t for t in supervisor_texts(bot) if t.startswith("✅ Kênh Zalo")],
+                            "the recovery notice")
+    assert len(back) == 1
+    assert len([t for t in supervisor_texts(bot) if t.startswith("⚠️ Kênh Zalo")]) == 1
+    assert server.outage_calls >= 5  # it kept polling through the outage
+    assert {s for m, _, s in server.call_times if m == "getUpdates"} >= {403, 500}
+    assert bot.zalo.stopped_reason is None
+
+    # a second, short blip tells nobody
+    server.fail_for(0.2, method="getUpdates")
+    await eventually(lambda: server.outage_calls and server._outage is None, "the blip to end")
+    server.queue(text_event("cadre1", "/cuatoi"))
+    await eventually(lambda: len(server.texts_to("cadre1")) >= 3, "a reply after the blip")
+    assert len([t for t in supervisor_texts(bot) if t.startswith("⚠️ Kênh Zalo")]) == 1
+
+
+async def test_rejected_token_stops_the_channel_and_tells_the_supervisors(start_bot: StartBot,
+                                                                          server, caplog):
+    bot = await start_bot(token="999:wrong-token-value")
+    await eventually(lambda: bot.zalo.stopped_reason, "the polling loop to stop")
+    notice = await eventually(lambda: [t for t in supervisor_texts(bot) if "token" in t],
+                              "the supervisors' notice")
+    assert "đã dừng" in notice[0]
+    with pytest.raises(SendError) as err:  # a send is kept (not given up) until a restart
+        await bot.zalo.send(Outgoing(ChatRef("zalo", "cadre1"), "xin chào"))
+    assert not err.value.permanent
+    await bot.app.sender.drain()
+    assert len([t for t in supervisor_texts(bot) if "token" in t]) == 1
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("bot.")]
+    assert len(errors) == 1 and "token was rejected" in errors[0].getMessage()
+    assert "wrong-token-value" not in caplog.text
+
+
+async def test_text_limit_counts_utf16_units(start_bot: StartBot, server):
+    """2,000 units, where an emoji counts two: an answer full of them still goes through."""
+    text = "Hướng dẫn 👍 " * 400 + "\n" + "😀" * 1500
+    parts = split_text(text)
+    assert all(0 < utf16_len(p) <= 2000 for p in parts)
+    assert "".join(parts).replace(" ", "") == text.replace(" ", "").replace("\n", "")
+    assert split_text("😀" * 1001) == ["😀" * 1000, "😀"]
+    bot = await start_bot()
+    sent = await bot.zalo.send(Outgoing(ChatRef("zalo", "u1"), text))
+    assert len(sent.message_ids) == len(parts)
+    assert "".join(server.texts_to("u1")) == "".join(parts)
+
+
+async def test_check_config_refuses_a_webhook_url_without_https(tmp_path, capsys):
+    for channel in ("telegram", "zalo"):
+        for url, ok in (("http://hotline.example.gov.vn/zalo", False), ("https:///zalo", False),
+                        ("hotline.example.gov.vn/zalo", False),
+                        ("https://hotline.example.gov.vn/zalo", True)):
+            path = tmp_path / "c.toml"
+            path.write_text(f'[{channel}]\ntoken = "t"\nmode = "webhook"\nwebhook_url = "{url}"\n'
+                            f'webhook_secret = "{SECRET}"\n[[areas]]\ncode = "khac"\nname = "Khác"\n',
+                            "utf-8")
+            if ok:
+                load_config(path)
+                assert main(["check-config", "--config", str(path)]) == 0
+                continue
+            with pytest.raises(ConfigError, match=f"{channel}.webhook_url: must be a public https://"):
+                load_config(path)
+            assert main(["check-config", "--config", str(path)]) == 2
+    assert "https://" in capsys.readouterr().err

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from enum import StrEnum
 from typing import Protocol
 
 import aiohttp
@@ -56,6 +57,56 @@ def is_transient(err: BaseException) -> bool:
     if isinstance(err, SendError):
         return not err.permanent
     return isinstance(err, TRANSIENT_ERRORS) or type(err).__name__ in TRANSIENT_NAMES
+
+
+class Failure(StrEnum):
+    """What a failed platform call means for whoever made it."""
+
+    UNAUTHORIZED = "unauthorized"  # the token is wrong: stop and tell the operator
+    RATE_LIMITED = "rate_limited"  # 429: wait (the platform's retry_after, or our own), resend
+    PERMANENT = "permanent"  # this message can never go through (bad request, chat gone)
+    TRANSIENT = "transient"  # the platform or the network is down: retry with backoff
+
+
+# Codes that condemn the message itself. Telegram's 403 is "bot blocked" and 404 "chat not
+# found"; Zalo labels 403 "Internal server error" and ties 404 to no chat, so only its 400 is.
+PERMANENT_CODES = {"telegram": frozenset({400, 403, 404}), "zalo": frozenset({400})}
+
+
+def classify(code: int | None, permanent: Collection[int] = frozenset({400})) -> Failure:
+    """The one rule every adapter applies to a failed call.
+
+    `code` is the platform's `error_code` from its JSON envelope, or None when no envelope
+    came at all (network error, timeout, an HTML page from a proxy or load balancer): that
+    is always transient, whatever the HTTP status said.
+    """
+    if code is None:
+        return Failure.TRANSIENT
+    if code == 401:
+        return Failure.UNAUTHORIZED
+    if code == 429:
+        return Failure.RATE_LIMITED
+    if code in permanent:
+        return Failure.PERMANENT
+    return Failure.TRANSIENT  # 5xx, 408, and anything the platform has not documented
+
+
+def utf16_len(text: str) -> int:
+    """Length as platforms that count UTF-16 code units see it (an emoji counts two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def utf16_cut(text: str, limit: int) -> int:
+    """The largest i such that text[:i] is at most `limit` UTF-16 units.
+
+    Python indexes code points, so a cut there never splits a surrogate pair.
+    """
+    units = 0
+    for i, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return i
+    return len(text)
 
 
 class Channel(Protocol):

@@ -409,6 +409,8 @@ class TelegramChannel:
         steps: list[Step] = []
         if message.copy_from:
             steps.append(partial(self._copy, chat_id, thread, *message.copy_from))
+        if message.photo_url:
+            steps.append(partial(self._photo_link, chat_id, thread, message.photo_url))
         caption = None
         if message.file_path:
             if not os.path.isfile(message.file_path):  # removed while the message waited
@@ -424,7 +426,8 @@ class TelegramChannel:
                 markup = keyboard if i == len(parts) - 1 else None
                 steps.append(_step(partial(self.bot.send_message, chat_id, part,
                                            message_thread_id=thread, reply_markup=markup)))
-        content = (message.chat.key, text, message.file_path or "", *(message.copy_from or ()))
+        content = (message.chat.key, text, message.file_path or "", message.photo_url or "",
+                   *(message.copy_from or ()))
         return await self._parts.send(str(chat_id), content, steps)
 
     async def _copy(self, chat_id: int | str, thread: int | None, source: str, source_id: str) -> str:
@@ -439,6 +442,18 @@ class TelegramChannel:
         except (TimeoutError, AiogramError, OSError) as err:
             raise _send_error(err) from None
         return str(copied.message_id)
+
+    async def _photo_link(self, chat_id: int | str, thread: int | None, url: str) -> str:
+        """A user's photo from another platform, by its link (Telegram fetches it); when
+        Telegram cannot, the text that follows carries the link. "" means nothing was sent."""
+        try:
+            sent = await self.bot.send_photo(chat_id, url, message_thread_id=thread)
+        except TelegramBadRequest as err:
+            log.warning("telegram: photo link not shown in %s: %s", chat_id, err.message[:200])
+            return ""
+        except (TimeoutError, TelegramAPIError, OSError) as err:
+            raise _send_error(err) from None
+        return str(sent.message_id)
 
 
 def _step(call: Callable[[], Awaitable[Any]]) -> Step:

@@ -6,7 +6,15 @@ offset: each becomes an `Inbound` whose `update_key` is Zalo's message id, which
 dedupes in the database, so a redelivered event never opens a second ticket.
 
 Two ways in, never both: `mode = "polling"` runs one sequential long-poll loop (after making
-sure no webhook is set); `mode = "webhook"` serves a POST endpoint and registers it.
+sure no webhook is set); `mode = "webhook"` serves a POST endpoint and registers it. Zalo's
+docs advise the webhook for production. Live webhook calls carry the update flat
+(`{"event_name": …, "message": …}`), the docs show it wrapped in `{"ok": true, "result": …}`:
+both are read (as openclaw's Zalo extension does, `extensions/zalo/src/monitor.webhook.ts`).
+
+Only 401 stops the channel (a bad token); 403, 404, 5xx and network errors are retried with
+backoff for as long as they last, and the supervisors hear of an outage that lasts
+(`bot/channels/outage.py`). Zalo sends no `retry_after` with its 429, so the channel backs off
+by itself.
 """
 
 from __future__ import annotations
@@ -14,8 +22,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import json
 import logging
 import random
+from collections import Counter
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import PurePath
@@ -24,14 +34,22 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.channels.base import OnInbound, PartSends, SendError, numbered
+from bot.channels.base import (
+    Failure,
+    OnInbound,
+    PartSends,
+    SendError,
+    Step,
+    numbered,
+    utf16_cut,
+    utf16_len,
+)
+from bot.channels.outage import Alert, OutageWatch
 from bot.channels.zalo_api import (
     POLL_TIMEOUT,
     TEXT_LIMIT,
-    Envelope,
     WebhookInfo,
     ZaloApi,
-    ZaloApiError,
     ZaloError,
     ZaloMessage,
     ZaloUpdate,
@@ -73,19 +91,21 @@ class Backoff:
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Parts of at most `limit` characters, cut at line ends (at spaces for a very long line)."""
+    """Parts of at most `limit` UTF-16 code units (an emoji counts two, as the platform may
+    count it), cut at line ends, at spaces for a very long line, never inside a character."""
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):
         candidate = f"{current}\n{line}" if current else line
-        if len(candidate) <= limit:
+        if utf16_len(candidate) <= limit:
             current = candidate
             continue
         if current:
             parts.append(current)
-        while len(line) > limit:
-            cut = line.rfind(" ", 0, limit + 1)
-            cut = cut if cut > limit // 2 else limit
+        while utf16_len(line) > limit:
+            fits = utf16_cut(line, limit)
+            cut = line.rfind(" ", 0, fits + 1)
+            cut = cut if cut > fits // 2 else fits
             parts.append(line[:cut].rstrip())
             line = line[cut:].lstrip()
         current = line
@@ -94,27 +114,42 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     return [p for p in parts if p.strip()]
 
 
+def webhook_update(body: bytes) -> ZaloUpdate:
+    """The update in a webhook call's body: the body itself (live traffic) or its `result`
+    (the documented wrapper). ValueError when it is neither."""
+    data = json.loads(body)
+    if not isinstance(data, dict):
+        raise ValueError("the body is not a JSON object")
+    if isinstance(data.get("result"), dict):
+        data = data["result"]
+    if not data.get("event_name") and not data.get("message"):
+        raise ValueError("the body carries no event")
+    return ZaloUpdate.model_validate(data)
+
+
 def to_inbound(update: ZaloUpdate) -> Inbound | None:
-    """The handlers' message for one Zalo event; None when the event is not one we handle.
+    """The handlers' message for one Zalo event; None when there is nothing to handle (an
+    unknown event, or a withheld one that came without a message, so nobody to answer).
 
     Raises ValidationError when a known event lacks what it must carry.
     """
     event = update.event_name
     if not event and update.message and update.message.get("text"):
         event = TEXT  # the documented getUpdates sample shows a text message without a name
-    if event not in KNOWN_EVENTS:
+    if event not in KNOWN_EVENTS or (event == UNSUPPORTED and not update.message):
         return None
     msg = ZaloMessage.model_validate(update.message or {})
     kind = "group" if msg.chat.chat_type.upper() == "GROUP" else "private"
     text = msg.text
     attachments: tuple[Attachment, ...] = ()
+    # Live payloads name media fields differently from the docs: read every spelling.
     if event == IMAGE:
         text = msg.caption or msg.text
-        attachments = (Attachment("photo", ref=msg.photo or msg.url),)
+        attachments = (Attachment("photo", ref=msg.link("photo_url", "photo", "url")),)
     elif event == STICKER:
-        attachments = (Attachment("sticker", ref=msg.sticker or msg.url),)
+        attachments = (Attachment("sticker", ref=msg.link("url", "sticker") or msg.sticker),)
     elif event == VOICE:
-        attachments = (Attachment("voice", ref=msg.url),)
+        attachments = (Attachment("voice", ref=msg.link("voice_url", "url")),)
     elif event == UNSUPPORTED:
         text = ""
         attachments = (Attachment("unsupported"),)
@@ -146,11 +181,15 @@ class ZaloChannel:
         *,
         poll_timeout: int | None = None,
         backoff: Backoff | None = None,
+        alert: Alert | None = None,
     ):
         self.cfg = cfg
         self.mode = cfg.mode
         self.api = ZaloApi(cfg.token, cfg.api_base, poll_timeout=poll_timeout or POLL_TIMEOUT)
         self.backoff = backoff or Backoff()
+        self.throttle = Backoff(base=2.0, cap=120.0)  # our own wait after a 429 on a send
+        self.outage = OutageWatch("Zalo", alert, cfg.outage_alert_minutes * 60)
+        self.events: Counter[str] = Counter()  # every event received, by name
         self.path = cfg.webhook_path or DEFAULT_PATH
         self.stopped_reason: str | None = None  # set when the loop ends by itself
         self._on_inbound: OnInbound | None = None
@@ -241,12 +280,11 @@ class ZaloChannel:
                 update = await self._until_stopped(self.api.get_updates())
             except ZaloError as err:
                 if err.unauthorized:
-                    self.stopped_reason = "the bot token was rejected"
-                    log.error("zalo: the bot token was rejected (%s); polling stopped. "
-                              "Check zalo.token and restart.", err)
+                    await self._token_rejected(err, "polling stopped")
                     return
                 delay = self.backoff.next()
                 log.warning("zalo: %s; retrying in %.1fs", err, delay)
+                await self.outage.failed(str(err))
                 if await self._pause(delay):
                     return
                 continue
@@ -257,6 +295,7 @@ class ZaloChannel:
                     return
                 continue
             self.backoff.reset()
+            await self.outage.succeeded()
             if update is None:
                 continue
             inbound = self._interpret(update)
@@ -272,8 +311,22 @@ class ZaloChannel:
                     return
             self.backoff.reset()
 
+    async def _token_rejected(self, err: ZaloError, what: str) -> None:
+        """401: one log line, one notice to the supervisors; the loop then ends."""
+        self.stopped_reason = "the bot token was rejected"
+        log.error("zalo: the bot token was rejected (%s); %s. Check zalo.token (or "
+                  "HOTLINE_ZALO_TOKEN) and restart.", err, what)
+        await self.outage.unauthorized()
+
     def _interpret(self, update: ZaloUpdate) -> Inbound | None:
         """The Inbound for an update, or None (logged, without content) when it is skipped."""
+        self.events[update.event_name[:64] or "(no event_name)"] += 1
+        if update.event_name == UNSUPPORTED and not update.message:
+            # Zalo withheld the content and named no sender: nobody to answer, not an error
+            self.events["unsupported_without_message"] += 1
+            log.info("zalo: %s without a message (content withheld by Zalo); counted",
+                     UNSUPPORTED)
+            return None
         try:
             inbound = to_inbound(update)
         except ValidationError as err:
@@ -313,16 +366,17 @@ class ZaloChannel:
                 info = await self._until_stopped(self._set_webhook())
             except ZaloError as err:
                 if err.unauthorized:
-                    self.stopped_reason = "the bot token was rejected"
-                    log.error("zalo: the bot token was rejected (%s); webhook not set", err)
+                    await self._token_rejected(err, "webhook not set")
                     return
                 delay = self.backoff.next()
                 log.warning("zalo: %s; retrying in %.1fs", err, delay)
+                await self.outage.failed(str(err))
                 if await self._pause(delay):
                     return
                 continue
             if info is not None:
                 self.backoff.reset()
+                await self.outage.succeeded()
                 log.info("zalo: webhook registered")
             return
 
@@ -345,10 +399,10 @@ class ZaloChannel:
         except web.HTTPRequestEntityTooLarge:
             return web.json_response({"ok": False, "description": "too large"}, status=413)
         try:
-            envelope = Envelope.model_validate_json(body)
-            update = ZaloUpdate.model_validate(envelope.result)
-        except ValidationError as err:
-            log.warning("zalo: webhook body not understood (%s)", _problem(err))
+            update = webhook_update(body)
+        except ValueError as err:
+            why = _problem(err) if isinstance(err, ValidationError) else type(err).__name__
+            log.warning("zalo: webhook body not understood (%s)", why)
             return web.json_response({"ok": False, "description": "bad request"}, status=400)
         inbound = self._interpret(update)
         if inbound is not None and not await self._dispatch(inbound):
@@ -388,9 +442,11 @@ class ZaloChannel:
     # sending
 
     async def send(self, message: Outgoing) -> Sent:
-        """Text with choices as a numbered list, split at 2,000 characters.
+        """A photo by its link (`sendPhoto`), then the text with choices as a numbered list,
+        split at 2,000 UTF-16 units; each a step, so a retry sends only what did not go out.
 
-        Zalo cannot copy a message (`copy_from` is dropped) nor upload a file (noted in the text).
+        Zalo cannot copy a message (`copy_from` is dropped: the text names the attachment)
+        nor upload a file (noted in the text).
         """
         chat_id = message.chat.chat_id
         text = numbered(message)
@@ -399,25 +455,53 @@ class ZaloChannel:
             name = PurePath(message.file_path).name
             text += f"\n\n📎 Tệp kèm theo “{name}” không gửi được qua Zalo; xin xem trên " \
                     "Telegram hoặc nhờ quản trị hệ thống gửi lại."
+        steps: list[Step] = []
+        if message.photo_url:
+            steps.append(partial(self._send_photo, chat_id, message.photo_url))
         parts = split_text(text)
-        if not parts:
+        steps += [partial(self._send_part, chat_id, p) for p in parts]
+        if not steps:
             return Sent(())
-        return await self._parts.send(chat_id, parts, [partial(self._send_part, chat_id, p) for p in parts])
+        content = [message.photo_url or "", *parts]
+        return await self._parts.send(chat_id, content, steps)
 
     async def _send_part(self, chat_id: str, text: str) -> str:
         try:
-            return (await self.api.send_message(chat_id, text)).message_id
+            sent = await self.api.send_message(chat_id, text)
         except ZaloError as err:
-            raise self._send_error(err) from None
+            raise await self._send_error(err) from None
+        await self._sent()
+        return sent.message_id
 
-    @staticmethod
-    def _send_error(err: ZaloError) -> SendError:
-        code = err.code if isinstance(err, ZaloApiError) else err.status
-        if code == 429:
-            return SendError(str(err), retry_after=err.retry_after)
-        if err.unauthorized and code == 401:
+    async def _send_photo(self, chat_id: str, url: str) -> str:
+        """The photo itself; when Zalo refuses it (cannot fetch the link) the text that
+        follows still carries the link, so "" (nothing sent) rather than a failure."""
+        try:
+            sent = await self.api.send_photo(chat_id, url)
+        except ZaloError as err:
+            if err.kind is Failure.PERMANENT:
+                log.warning("zalo: photo not sent to %s (%s); its link goes in the text",
+                            chat_id, err)
+                return ""
+            raise await self._send_error(err) from None
+        await self._sent()
+        return sent.message_id
+
+    async def _sent(self) -> None:
+        self.throttle.reset()
+        await self.outage.succeeded()
+
+    async def _send_error(self, err: ZaloError) -> SendError:
+        """Zalo's error as the outbox understands it (never with the token or the text)."""
+        kind = err.kind
+        if kind is Failure.RATE_LIMITED:
+            # no retry_after from Zalo: our own growing wait pauses the whole channel
+            return SendError(str(err), retry_after=err.retry_after or self.throttle.next())
+        if kind is Failure.UNAUTHORIZED:
             # a bad token is fixed by the operator and a restart; keep the message till then
+            await self.outage.unauthorized()
             return SendError(str(err), retry_after=300.0)
-        if code is not None and 400 <= code < 500 and code != 408:
-            return SendError(str(err), permanent=True)  # invalid chat, forbidden, too long…
+        if kind is Failure.PERMANENT:
+            return SendError(str(err), permanent=True)  # invalid chat, text too long…
+        await self.outage.failed(str(err))
         return SendError(str(err), retry_after=err.retry_after)

@@ -12,14 +12,16 @@ from typing import Any
 import aiohttp
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from bot.channels.base import PERMANENT_CODES, Failure, classify, utf16_cut, utf16_len
+
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE = "https://bot-api.zaloplatforms.com"
 POLL_TIMEOUT = 30  # seconds Zalo holds a getUpdates call open
 POLL_GRACE = 15  # extra seconds the HTTP client waits past the poll's own timeout
 CALL_TIMEOUT = 30  # seconds for every other call
-TEXT_LIMIT = 2000
-UNAUTHORIZED = (401, 403)
+TEXT_LIMIT = 2000  # counted in UTF-16 code units, as the platform may count them
+EMPTY_POLL = 408  # getUpdates' "nothing arrived", with HTTP status 200 or 408
 
 
 class ZaloError(Exception):
@@ -38,10 +40,18 @@ class ZaloError(Exception):
         self.status = status  # HTTP status, when an answer came at all
         self.retry_after = retry_after  # seconds Zalo asked us to wait, if it said
 
+    code: int | None = None  # Zalo's error_code; None when no Zalo envelope came
+
+    @property
+    def kind(self) -> Failure:
+        """Only 401 means a bad token; 403 ("Internal server error" in Zalo's table), 404,
+        5xx and answers without an envelope are transient; 429 is a quota to wait out."""
+        return classify(self.code, PERMANENT_CODES["zalo"])
+
     @property
     def unauthorized(self) -> bool:
         """The token was rejected: retrying cannot help until the config is fixed."""
-        return self.status in UNAUTHORIZED
+        return self.kind is Failure.UNAUTHORIZED
 
 
 class ZaloApiError(ZaloError):
@@ -64,10 +74,6 @@ class ZaloApiError(ZaloError):
         )
         self.code = code
         self.description = description
-
-    @property
-    def unauthorized(self) -> bool:
-        return self.code in UNAUTHORIZED or super().unauthorized
 
 
 class ZaloHttpError(ZaloError):
@@ -128,9 +134,32 @@ class ZaloMessage(_Model):
     chat: ZaloChat
     text: str = ""
     caption: str = ""
-    photo: str = ""  # URL of the image
-    sticker: str = ""
-    url: str = ""  # voice and other media
+    message_type: str = ""  # live traffic: e.g. "CHAT_PHOTO"
+    # Media links as live traffic spells them, and as the docs do: read every one.
+    photo_url: str = ""  # live image events
+    photo: Any = None  # the docs' image field (a URL; some integrations see a list or object)
+    voice_url: str = ""  # live voice events (an .aac file)
+    sticker: str = ""  # the sticker's id
+    url: str = ""  # sticker image, and the generic media link
+
+    def link(self, *names: str) -> str:
+        """The first of these fields holding an http(s) link, or ""."""
+        for name in names:
+            for value in _strings(getattr(self, name, None)):
+                if value.startswith(("https://", "http://")):
+                    return value
+        return ""
+
+
+def _strings(value: Any) -> list[str]:
+    """A media field's candidate links: a string, a list of them, or objects with a `url`."""
+    if isinstance(value, str):
+        return [value.strip()]
+    if isinstance(value, dict):
+        return _strings(value.get("url") or value.get("photo_url"))
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
 
 
 class ZaloUpdate(_Model):
@@ -187,6 +216,8 @@ class ZaloApi:
             envelope = Envelope.model_validate_json(body)
         except ValidationError:
             retry = float(retry_header) if retry_header and retry_header.isdigit() else None
+            if method == "getUpdates" and status == EMPTY_POLL:  # a proxy's bare 408
+                raise ZaloApiError(method, EMPTY_POLL, "Request timeout", status=status) from None
             raise ZaloHttpError(
                 method, f"HTTP {status} without a Zalo envelope", status=status, retry_after=retry
             ) from None
@@ -220,7 +251,7 @@ class ZaloApi:
         try:
             result = await self.call("getUpdates", {"timeout": wait}, timeout=wait + POLL_GRACE)
         except ZaloApiError as err:
-            if err.code == 408:
+            if err.code == EMPTY_POLL:
                 return None
             raise
         if not result:
@@ -241,15 +272,16 @@ class ZaloApi:
         return self._typed(WebhookInfo, "getWebhookInfo", result)
 
     async def send_message(self, chat_id: str, text: str) -> SentMessage:
-        if not 1 <= len(text) <= TEXT_LIMIT:
-            raise ValueError(f"Zalo text must be 1 to {TEXT_LIMIT} characters, got {len(text)}")
+        if not 1 <= utf16_len(text) <= TEXT_LIMIT:
+            raise ValueError(f"Zalo text must be 1 to {TEXT_LIMIT} UTF-16 units, "
+                             f"got {utf16_len(text)}")
         result = await self.call("sendMessage", {"chat_id": chat_id, "text": text})
         return self._typed(SentMessage, "sendMessage", result)
 
     async def send_photo(self, chat_id: str, photo: str, caption: str = "") -> SentMessage:
         payload: dict[str, Any] = {"chat_id": chat_id, "photo": photo}
         if caption:
-            payload["caption"] = caption[:TEXT_LIMIT]
+            payload["caption"] = caption[:utf16_cut(caption, TEXT_LIMIT)]
         return self._typed(SentMessage, "sendPhoto", await self.call("sendPhoto", payload))
 
     async def send_chat_action(self, chat_id: str, action: str = "typing") -> None:

@@ -9,8 +9,15 @@
 
 Like Zalo: `getUpdates` answers one event per call, or waits out its `timeout` (capped by
 `max_poll_seconds` so tests stay quick) and answers `{"ok": false, "error_code": 408}`; it is
-refused while a webhook is set; `sendMessage` text must be 1–2,000 characters; a wrong token
-is answered 401.
+refused while a webhook is set; `sendMessage` text must be 1–2,000 UTF-16 code units; a wrong
+token is answered 401.
+
+Two shapes, as in ../shared/platforms.md: `live=True` plays the service as captured in live
+traffic (webhook bodies flat, `{"event_name": …, "message": …}`; media in `photo_url` /
+`voice_url`; the empty poll's 408 envelope with HTTP status 200), the default plays the docs
+(webhook bodies wrapped in `{"ok": true, "result": …}`, media in `photo` / `url`, HTTP 408).
+`proxy` plays the TLS reverse proxy in front of the bot: webhook calls for the registered
+https:// URL go to that local address instead.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -85,10 +93,34 @@ def text_event(user_id: str, text: str, **kw: Any) -> dict[str, Any]:
     return message_event("message.text.received", user_id, text=text, **kw)
 
 
+def image_event(user_id: str, url: str, caption: str = "", *, live: bool = True,
+                **kw: Any) -> dict[str, Any]:
+    """Live traffic: `photo_url` and `message_type: "CHAT_PHOTO"`; the docs: `photo`."""
+    media = {"photo_url": url, "message_type": "CHAT_PHOTO"} if live else {"photo": url}
+    return message_event("message.image.received", user_id, caption=caption, **media, **kw)
+
+
+def voice_event(user_id: str, url: str, *, live: bool = True, **kw: Any) -> dict[str, Any]:
+    """Live traffic: `voice_url` (an .aac file); the docs: `url`."""
+    media = {"voice_url": url} if live else {"url": url}
+    return message_event("message.voice.received", user_id, **media, **kw)
+
+
+def sticker_event(user_id: str, sticker: str, url: str, **kw: Any) -> dict[str, Any]:
+    return message_event("message.sticker.received", user_id, sticker=sticker, url=url, **kw)
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
 class FakeZaloServer:
-    def __init__(self, token: str = TOKEN, *, max_poll_seconds: float = 0.3):
+    def __init__(self, token: str = TOKEN, *, max_poll_seconds: float = 0.3, live: bool = False):
         self.token = token
         self.max_poll_seconds = max_poll_seconds
+        self.live = live
+        self.empty_poll_status = 200 if live else 408  # the 408 envelope's HTTP status
+        self.proxy: str | None = None  # "http://127.0.0.1:PORT": where webhook calls go
         self.sent: list[Sent] = []
         self.calls: list[str] = []  # every method called with the right token, in order
         self.call_times: list[tuple[str, float, int]] = []  # (method, loop time, HTTP status)
@@ -96,6 +128,8 @@ class FakeZaloServer:
         self.webhook: dict[str, Any] | None = None
         self.forbidden_chats: set[str] = set()  # sendMessage there answers 403
         self._failures: list[Failure] = []
+        self._outage: tuple[float, tuple[int, ...], str | None] | None = None
+        self.outage_calls = 0
         self._updates: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -129,6 +163,12 @@ class FakeZaloServer:
         self._updates.put_nowait(event)
         return event
 
+    def fail_for(self, seconds: float, statuses: tuple[int, ...] = (403, 500, 502, 503),
+                 method: str | None = None) -> None:
+        """From now on, for `seconds`, every call (of `method`) fails, cycling through
+        `statuses` (403 with Zalo's own envelope, the 5xx as bare error pages)."""
+        self._outage = (asyncio.get_running_loop().time() + seconds, statuses, method)
+
     def fail(
         self,
         times: int = 1,
@@ -161,10 +201,14 @@ class FakeZaloServer:
         token = self.webhook["secret_token"] if secret is _REGISTERED else secret
         if token is not None:
             headers["X-Bot-Api-Secret-Token"] = token
-        data = body if body is not None else json.dumps({"ok": True, "result": event}).encode()
+        update = event if self.live else {"ok": True, "result": event}
+        data = body if body is not None else json.dumps(update).encode()
+        url = self.webhook["url"]
+        if self.proxy is not None:  # TLS ends at the proxy, which forwards the path over HTTP
+            url = self.proxy + urlsplit(url).path
         async with (
             aiohttp.ClientSession() as session,
-            session.post(self.webhook["url"], data=data, headers=headers) as resp,
+            session.post(url, data=data, headers=headers) as resp,
         ):
             await resp.read()
             return resp.status
@@ -185,7 +229,7 @@ class FakeZaloServer:
             return self._error(400, 400, "Bad Request: body must be JSON")
         if not isinstance(body, dict):
             return self._error(400, 400, "Bad Request: body must be a JSON object")
-        failure = self._take_failure(method)
+        failure = self._outage_failure(method) or self._take_failure(method)
         now = asyncio.get_running_loop().time()
         self.call_times.append((method, now, failure.status if failure else 200))
         if failure is not None:
@@ -200,6 +244,21 @@ class FakeZaloServer:
         if handler is None:
             return self._error(404, 404, f"Not Found: method {method}")
         return await handler(body)
+
+    def _outage_failure(self, method: str) -> Failure | None:
+        if self._outage is None:
+            return None
+        until, statuses, only = self._outage
+        if asyncio.get_running_loop().time() >= until:
+            self._outage = None
+            return None
+        if only not in (None, method):
+            return None
+        status = statuses[self.outage_calls % len(statuses)]
+        self.outage_calls += 1
+        if status < 500:  # Zalo's table: 403 "Internal server error", 404, 429 in envelopes
+            return Failure(method, status, status, "Internal server error", None)
+        return Failure(method, status, None, "", None)
 
     def _take_failure(self, method: str) -> Failure | None:
         for i, failure in enumerate(self._failures):
@@ -245,7 +304,7 @@ class FakeZaloServer:
             event = await asyncio.wait_for(self._updates.get(), timeout=max(wait, 0))
         except TimeoutError:
             self.empty_polls += 1
-            return self._error(408, 408, "Request timeout")
+            return self._error(self.empty_poll_status, 408, "Request timeout")
         return self._ok(event)
 
     async def _m_setWebhook(self, body: dict[str, Any]) -> web.Response:
@@ -284,7 +343,7 @@ class FakeZaloServer:
         if isinstance(chat, web.Response):
             return chat
         text = body.get("text")
-        if not isinstance(text, str) or not 1 <= len(text) <= TEXT_LIMIT:
+        if not isinstance(text, str) or not 1 <= utf16_len(text) <= TEXT_LIMIT:
             return self._error(400, 400, "Bad Request: text must be 1-2000 characters")
         return self._record("sendMessage", chat, text, body)
 
@@ -295,7 +354,7 @@ class FakeZaloServer:
         if not isinstance(body.get("photo"), str) or not body["photo"]:
             return self._error(400, 400, "Bad Request: photo is required")
         caption = body.get("caption", "")
-        if len(caption) > TEXT_LIMIT:
+        if utf16_len(caption) > TEXT_LIMIT:
             return self._error(400, 400, "Bad Request: caption must be at most 2000 characters")
         return self._record("sendPhoto", chat, caption, body)
 

@@ -1,0 +1,97 @@
+"""Telling the supervisors when a platform stays unreachable, and when it is back.
+
+A channel reports each failed and each good call; one short failure says nothing (the
+loops retry on their own), so the supervisors hear of an outage once it has lasted
+`after` seconds, once more when the platform answers again, and once if the token is
+refused. Messages never wait on this: the outbox keeps them until the platform is back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+Alert = Callable[[str], Awaitable[None]]  # writes a notice to every supervisor (the outbox)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{max(1, round(seconds))} giây"
+    minutes = round(seconds / 60)
+    return f"{minutes} phút" if minutes < 120 else f"{minutes // 60} giờ {minutes % 60} phút"
+
+
+class OutageWatch:
+    """Failures and successes of one channel's calls, turned into at most two notices."""
+
+    def __init__(
+        self,
+        label: str,
+        alert: Alert | None,
+        after: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ):
+        self.label = label  # "Zalo"
+        self.alert = alert
+        self.after = after
+        self.monotonic = monotonic
+        self.down_since: float | None = None
+        self.alerted = False  # the supervisors were told of the current outage
+        self.token_alerted = False
+        self.notices = 0  # how many notices went out (tests, status)
+
+    async def failed(self, reason: str) -> None:
+        """A transient failure: after `after` seconds of nothing but these, one notice."""
+        now = self.monotonic()
+        if self.down_since is None:
+            self.down_since = now
+        if self.alerted or now - self.down_since < self.after:
+            return
+        lasted = _duration(now - self.down_since)
+        self.alerted = await self._tell(
+            f"⚠️ Kênh {self.label} không liên lạc được với máy chủ {self.label} đã {lasted} "
+            f"(lỗi gần nhất: {reason[:200]}). Bot vẫn tự thử lại; tin nhắn đến và đi được "
+            f"giữ lại, không mất. Sẽ báo khi kênh hoạt động lại."
+        )
+        if self.alerted:
+            log.error("%s: unreachable for %.0fs; supervisors told", self.label.lower(),
+                      now - self.down_since)
+
+    async def succeeded(self) -> None:
+        """A good call: the outage (if any) is over; tell them if they were told it began."""
+        if self.down_since is None:
+            return
+        seconds = self.monotonic() - self.down_since
+        was_alerted, self.down_since, self.alerted = self.alerted, None, False
+        if was_alerted:
+            lasted = _duration(seconds)
+            log.warning("%s: reachable again after %.0fs", self.label.lower(), seconds)
+            await self._tell(
+                f"✅ Kênh {self.label} đã hoạt động lại sau khoảng {lasted} gián đoạn; "
+                "các tin đang chờ được gửi tiếp."
+            )
+
+    async def unauthorized(self) -> None:
+        """The token was refused: the channel stops; one notice so someone fixes it."""
+        if self.token_alerted:
+            return
+        self.token_alerted = await self._tell(
+            f"❗ {self.label} từ chối mã truy cập (token) của bot, nên kênh {self.label} đã dừng. "
+            f"Quản trị hệ thống cần kiểm tra token của {self.label} trong cấu hình rồi khởi "
+            "động lại bot; tin gửi đi vẫn được giữ trong hàng đợi."
+        )
+
+    async def _tell(self, text: str) -> bool:
+        if self.alert is None:
+            return True
+        try:
+            await self.alert(text)
+        except Exception as err:  # the database may be down too: try again on the next failure
+            log.warning("%s: could not queue the supervisors' notice: %s",
+                        self.label.lower(), type(err).__name__)
+            return False
+        self.notices += 1
+        return True
