@@ -132,12 +132,12 @@ async def open_ticket(
     await ctx.session.flush()
     assert ticket.id is not None
     await repo.add_event(ctx.session, ticket.id, "question", str(ctx.who), ctx.now, question, user.name)
-    await handbook.note_suggestions(ctx, ticket, suggested or [])
+    read = await handbook.note_suggestions(ctx, ticket, suggested or [])
     for item in ctx.msg.attachments:  # the file itself stays on the platform; history says it came
         label = ATTACHMENT_LABEL.get(item.kind, item.kind)
         await repo.add_event(ctx.session, ticket.id, "attachment", str(ctx.who), ctx.now,
                              f"{label} {item.name}".strip(), user.name)
-    text = fmt.card(ticket, user, ctx.settings)
+    text = fmt.card(ticket, user, ctx.settings) + (f"\n📘 {read}" if read else "")
     if group is not None:
         await ctx.send_to_group(group, text, card_choices(ticket.id), ticket, ctx.msg.forward)
         where = group.name

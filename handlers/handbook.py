@@ -11,6 +11,7 @@ from handlers.context import Ctx
 from handlers.errors import HotlineError, NotAllowed, UsageError
 from handlers.messages import Choice
 from handlers.routing import classify
+from handlers.textutil import one_line
 from handlers.tickets import is_handler, typed_number
 from storage import handbook, repo
 from storage.handbook import Hit
@@ -52,10 +53,10 @@ async def suggest(ctx: Ctx, question: str) -> bool:
     await repo.set_state(ctx.session, ctx.state_key, ctx.now, state=SUGGESTING,
                          data={"question": question, "entries": ids, "use": use.id})
     lines = ["📘 Sổ tay hướng dẫn có thể đã có câu trả lời:"]
-    for i, h in enumerate(hits, start=1):
-        lines.append(f"{i}. {h.entry.question}\n   {_preview(h.entry)}")
+    for h in hits:  # labelled by the entry's number, the one /sotay xem takes
+        lines.append(f"• Mục {h.entry.id}: {h.entry.question}\n   {_preview(h.entry)}")
     lines.append("Xem đầy đủ một mục, hoặc chọn “Đã rõ” hay “Vẫn cần hỏi” (câu hỏi sẽ được gửi đi).")
-    choices = [Choice(f"Xem mục {i}", f"/sotay xem {h.entry.id}") for i, h in enumerate(hits, start=1)]
+    choices = [Choice(f"Xem mục {h.entry.id}", f"/sotay xem {h.entry.id}") for h in hits]
     choices += [Choice("Đã rõ, cảm ơn", "/daro"), Choice("Vẫn cần hỏi", "/vancanhoi")]
     await ctx.reply("\n".join(lines), choices)
     return True
@@ -192,18 +193,21 @@ async def lookup(ctx: Ctx, args: str) -> None:
         await ctx.reply("Không tìm thấy mục nào trong sổ tay. Anh/chị có thể gửi câu hỏi để được trả lời.")
         return
     lines = ["📘 Kết quả tra cứu sổ tay:"]
-    lines += [f"{i}. {h.entry.question}" for i, h in enumerate(hits, start=1)]
+    lines += [f"• Mục {h.entry.id}: {h.entry.question}" for h in hits]
     await ctx.reply(
-        "\n".join(lines),
-        [Choice(f"Xem mục {i}", f"/sotay xem {h.entry.id}") for i, h in enumerate(hits, start=1)],
+        "\n".join(lines), [Choice(f"Xem mục {h.entry.id}", f"/sotay xem {h.entry.id}") for h in hits]
     )
 
 
-async def note_suggestions(ctx: Ctx, ticket: Ticket, entry_ids: list[int]) -> None:
-    """History line on a new ticket: the handbook entries the cadre read first."""
+async def note_suggestions(ctx: Ctx, ticket: Ticket, entry_ids: list[int]) -> str | None:
+    """History line on a new ticket: the handbook entries the cadre read first (returned, for
+    the group's card too, so staff do not answer with what the cadre already read)."""
     if not entry_ids or ticket.id is None:
-        return
+        return None
     q = select(HandbookEntry).where(HandbookEntry.id.in_(entry_ids))
-    titles = [f"mục {e.id}: {e.question}" for e in (await ctx.session.execute(q)).scalars()]
-    await repo.add_event(ctx.session, ticket.id, "handbook", "bot", ctx.now,
-                         "Cán bộ đã xem sổ tay: " + "; ".join(titles))
+    titles = [f"mục {e.id}: {one_line(e.question)}" for e in (await ctx.session.execute(q)).scalars()]
+    if not titles:
+        return None
+    line = "Cán bộ đã xem sổ tay: " + "; ".join(titles)
+    await repo.add_event(ctx.session, ticket.id, "handbook", "bot", ctx.now, line)
+    return line

@@ -36,12 +36,12 @@ STAFF = """Dành cho tổ công tác (trong nhóm):
 • /sotay <số phiếu> — đưa câu trả lời của phiếu vào sổ tay; /sotay <số> sửa <nội dung> — sửa"""
 
 SUPERVISOR = """Dành cho lãnh đạo:
-• /tongket [kỳ] — số liệu: nhận, trả lời, quá hạn, thời gian phản hồi, theo lĩnh vực, xã
+• /tongket [kỳ] — số liệu: nhận, trả lời, quá hạn, thời gian phản hồi, theo lĩnh vực, xã (mặc định hôm nay)
 • /xephang [kỳ] — xếp hạng các tổ theo tỉ lệ đúng hạn (mặc định tháng này)
 • /xa <tên xã/phường> [kỳ] — câu hỏi của một xã theo lĩnh vực (mặc định năm nay)
 • /quahan — phiếu quá hạn, cũ nhất trước, trễ bao lâu
 • /xuat [kỳ] — tệp Excel (mặc định tháng này); /bieudo [kỳ] — biểu đồ theo tuần (mặc định năm nay)
-  Kỳ: homnay (mặc định), homqua, tuan, thang, nam, 2026-11 hoặc 01/11/2026-30/11/2026
+  Kỳ: homnay, homqua, tuan, thang, nam, 2026-11 hoặc 01/11/2026-30/11/2026 (không ghi: kỳ mặc định của lệnh)
 • /phieu <số> — xem bất kỳ phiếu nào; /tl <số> <nội dung> — trả lời phiếu
 • /duyet <kênh:mã> hoặc /tuchoi <kênh:mã> — duyệt đăng ký
 • /duyetnhom — các đề nghị gắn nhóm chờ duyệt; /duyetnhom <số>, /tuchoinhom <số> [lý do]

@@ -114,7 +114,9 @@ def parse_period(text: str, now: datetime, tz: ZoneInfo, default: str, usage: st
             first = date(int(m[3]), int(m[2]), int(m[1]))
             last = date(int(m[6]), int(m[5]), int(m[4]))
             if last >= first:
-                return _days(first, last, tz, f"từ {_span(first, last)}",
+                label = f"ngày {first:%d/%m/%Y}" if first == last else (
+                    f"từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}")  # not "từ A–B": one or the other
+                return _days(first, last, tz, label,
                              f"{first:%Y%m%d}-{last:%Y%m%d}")
         if m := _DAY.match(raw):
             day = date(int(m[3]), int(m[2]), int(m[1]))

@@ -158,7 +158,7 @@ async def close(ctx: Ctx, args: str) -> None:
     await _tell_team(ctx, ticket, f"Đã đóng phiếu #{number}.")
     await ctx.send_to_asker(
         ticket,
-        f"Phiếu #{number} đã được {_actor(ctx)} đóng." + (f" Lý do: {reason}" if reason else "")
+        f"Phiếu #{number} đã được {_actor(ctx)} đóng." + (f" Lý do: {reason.rstrip(' .')}." if reason else "")
         + " Nếu còn vướng mắc, xin gửi câu hỏi mới.",
     )
 

@@ -200,3 +200,17 @@ async def test_deflected_count_follows_a_supervisors_areas(db_url):
         summary = texts_to(await hx.say(who, "/tongket"), who)[0]
         assert ("Sổ tay đã trả lời thêm 1 câu hỏi" in summary) is expected, who
     await hx.db.close()
+
+
+async def test_the_groups_card_lists_the_entries_the_cadre_read(hx):
+    entry = await published(hx)
+    await hx.say("an", "Cấp giấy chứng nhận quyền sử dụng đất lần đầu mà đất có tranh chấp thì sao?")
+    card = next(m for _, m in await hx.say("an", "/vancanhoi") if m.chat.chat_id == "g_dat")
+    assert f"📘 Cán bộ đã xem sổ tay: mục {entry}: {LAND_Q}" in card.text
+
+
+async def test_handbook_choices_are_labelled_with_the_number_they_open(hx):
+    entry = await published(hx)
+    [(_, menu)] = await hx.say("an", "/tracuu giay chung nhan quyen su dung dat")
+    assert f"• Mục {entry}: {LAND_Q}" in menu.text
+    assert [(c.label, c.command) for c in menu.choices] == [(f"Xem mục {entry}", f"/sotay xem {entry}")]

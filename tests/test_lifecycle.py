@@ -348,3 +348,12 @@ async def test_a_reopened_ticket_drops_the_rating_of_the_answer_that_did_not_sol
     await hx.say("an", f"/chua {n} thửa đất đang tranh chấp thì sao?")
     async with hx.db.session() as s:
         assert (await s.get(Ticket, n)).rating is None
+
+
+async def test_closing_words_read_as_sentences(hx):
+    await hx.register("an")
+    n = await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    out = await hx.say("dd", f"/dong {n} Đã trả lời xong", group="g_dat")
+    assert "Lý do: Đã trả lời xong. Nếu còn vướng mắc, xin gửi câu hỏi mới." in texts_to(out, "an")[0]
+    help_text = texts_to(await hx.say("sep", "/trogiup"), "sep")[0]
+    assert "homnay (mặc định)" not in help_text and "(không ghi: kỳ mặc định của lệnh)" in help_text

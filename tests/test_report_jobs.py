@@ -29,7 +29,7 @@ async def test_request_is_recorded_and_answered_later(db_url, tmp_path):
     assert [m.file_path for _, m in ack] == [None]
     [job] = await jobs(hx)
     assert (job.kind, job.status, job.requester, job.areas) == ("xuat", "pending", "mem:sep", None)
-    assert job.period_label == "từ 23/11/2026–02/12/2026"
+    assert job.period_label == "từ 23/11/2026 đến 02/12/2026"
 
     hx.clock.advance(minutes=1)
     [(_, msg)] = await hx.reports()
@@ -50,7 +50,7 @@ async def test_job_cut_off_by_a_crash_is_done_at_restart_then_given_up(db_url, t
     out = await hx.reports()
     assert [m.file_kind for _, m in out if m.file_path] == ["photo"]
     assert texts_to(out, "sep")[1] == (
-        "⚠️ Không lập được báo cáo Excel từ 23/11/2026–02/12/2026 do lỗi hệ thống. "
+        "⚠️ Không lập được báo cáo Excel từ 23/11/2026 đến 02/12/2026 do lỗi hệ thống. "
         "Xin thử lại sau; nếu vẫn lỗi, xin báo quản trị viên."
     )
     assert [(j.kind, j.status) for j in await jobs(hx)] == [("bieudo", "done"), ("xuat", "failed")]
@@ -93,7 +93,7 @@ async def test_too_large_a_period_is_refused_with_the_server_command(db_url, tmp
     hx = await scenario(db_url, str(tmp_path / "exports"), chat_export_limit=5)
     await hx.say("sep", f"/xuat {RANGE}")
     [text] = texts_to(await hx.reports(), "sep")
-    assert text.startswith("Kỳ từ 23/11/2026–02/12/2026 có 6 phiếu, quá nhiều để gửi qua tin nhắn.")
+    assert text.startswith("Kỳ từ 23/11/2026 đến 02/12/2026 có 6 phiếu, quá nhiều để gửi qua tin nhắn.")
     assert "hotline report --period" in text
     await hx.db.close()
 

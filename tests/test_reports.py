@@ -172,7 +172,7 @@ async def test_summary_numbers_match_the_hand_computed_fixture(wx):
         == pytest.approx([1.5, 2.0, 12.0])
 
     text = await reply(wx, f"/tongket {RANGE}")
-    assert text.startswith("📊 Tổng kết từ 23/11/2026–02/12/2026: 6 câu hỏi mới.")
+    assert text.startswith("📊 Tổng kết từ 23/11/2026 đến 02/12/2026: 6 câu hỏi mới.")
     assert "Đã trả lời: 3 · Đã đóng: 2 · Còn mở: 3 · Quá hạn: 2" in text
     assert "trung vị 2,0 giờ, 90% trong 10,0 giờ (3 phiếu đã phản hồi)" in text
     assert "Trả lời đúng hạn: 40% (2/5)." in text
@@ -191,7 +191,7 @@ async def test_summary_numbers_match_the_hand_computed_fixture(wx):
 async def test_groups_league_table(wx):
     text = await reply(wx, f"/xephang {RANGE}")
     lines = text.splitlines()
-    assert lines[0] == "🏆 Xếp hạng tổ công tác từ 23/11/2026–02/12/2026"
+    assert lines[0] == "🏆 Xếp hạng tổ công tác từ 23/11/2026 đến 02/12/2026"
     assert lines[2] == "1. Tổ Tài chính: 100% đúng hạn (1/1); trung vị 2,0 giờ; 2 câu hỏi"
     assert lines[3] == "2. Tổ Đất đai: 50% đúng hạn (1/2); trung vị 6,8 giờ; 2 câu hỏi"
     assert lines[4] == "3. Tổ CNTT: 0% đúng hạn (0/2); chưa phản hồi phiếu nào; 2 câu hỏi; đang quá hạn 2"
@@ -202,7 +202,7 @@ async def test_groups_league_table(wx):
 async def test_commune_view_by_area_and_period(wx):
     text = await reply(wx, f"/xa Nam Đàn {RANGE}")
     assert text.splitlines() == [
-        "🏘️ Xã Nam Đàn — từ 23/11/2026–02/12/2026: 3 câu hỏi.",
+        "🏘️ Xã Nam Đàn — từ 23/11/2026 đến 02/12/2026: 3 câu hỏi.",
         "Trả lời đúng hạn: 100% (2/2) · Phản hồi trung vị 1,8 giờ làm việc · Còn mở: 1 · Quá hạn: 0.",
         "Theo lĩnh vực (hỏi nhiều nhất trước — nơi cần hướng dẫn, bồi dưỡng):",
         "• Tài chính: 2 (67%)",
@@ -239,7 +239,9 @@ async def test_overdue_lists_group_and_working_hours_late_oldest_first(wx):
 
 async def test_export_workbook_reads_back(wx, tmp_path):
     ack = texts_to(await wx.say("sep", f"/xuat {RANGE}"), "sep")
-    assert ack == ["⏳ Đang lập báo cáo Excel từ 23/11/2026–02/12/2026; tệp sẽ được gửi vào đây khi xong."]
+    assert ack == [
+        "⏳ Đang lập báo cáo Excel từ 23/11/2026 đến 02/12/2026; tệp sẽ được gửi vào đây khi xong."
+    ]
     out = await wx.reports()
     [(_, msg)] = out
     assert msg.file_kind == "document" and msg.file_path.endswith(".xlsx")
@@ -292,7 +294,7 @@ async def test_chart_is_a_sensible_png(wx):
     out = await wx.reports()
     [(_, msg)] = out
     assert msg.file_kind == "photo"
-    assert msg.text.startswith("📈 Câu hỏi theo tuần và lĩnh vực — từ 23/11/2026–02/12/2026: 6 câu hỏi")
+    assert msg.text.startswith("📈 Câu hỏi theo tuần và lĩnh vực — từ 23/11/2026 đến 02/12/2026: 6 câu hỏi")
     assert "6 câu hỏi trong 2 tuần" in msg.text
     assert "trả lời đúng hạn 40% (2/5)" in msg.text
     assert _png_size(msg.file_path) == (1100, 600)
