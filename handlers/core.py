@@ -21,7 +21,7 @@ from handlers.errors import HotlineError, UsageError
 from handlers.help import help_text
 from handlers.messages import Inbound
 from handlers.settings import Clock, Deadlines, HotlineSettings
-from handlers.textutil import fold, storable
+from handlers.textutil import fold, one_line, storable
 from handlers.tickets import is_handler, load, parse_ticket, replied_ticket
 from storage import repo
 from storage.db import Database
@@ -152,7 +152,13 @@ async def dispatch(ctx: Ctx) -> None:
         await registration.on_step(ctx, state.state, json.loads(state.data), text)
         return
     if state is not None and state.state == cadre.CHOOSE_AREA:
+        # more words help the router decide; said aloud, so two questions are never merged silently
         pending = json.loads(state.data)["question"]
+        await ctx.reply(
+            f"Câu hỏi trước (“{one_line(pending)[:60]}”) đang chờ chọn lĩnh vực, nên nội dung vừa gửi "
+            "được ghép vào câu hỏi đó. Nếu đây là câu hỏi khác, xin chọn lĩnh vực cho câu hỏi trước "
+            "rồi gửi lại câu này."
+        )
         await cadre.ask(ctx, f"{pending}\n{text}")
         return
     if msg.reply_to:

@@ -357,3 +357,11 @@ async def test_closing_words_read_as_sentences(hx):
     assert "Lý do: Đã trả lời xong. Nếu còn vướng mắc, xin gửi câu hỏi mới." in texts_to(out, "an")[0]
     help_text = texts_to(await hx.say("sep", "/trogiup"), "sep")[0]
     assert "homnay (mặc định)" not in help_text and "(không ghi: kỳ mặc định của lệnh)" in help_text
+
+
+async def test_a_second_message_while_the_area_menu_is_open_is_merged_out_loud(hx):
+    await hx.register("an")
+    await hx.say("an", "Xin hỏi về việc tổ chức hội nghị tổng kết cuối năm")
+    said = texts_to(await hx.say("an", "Kinh phí hội nghị lấy từ nguồn ngân sách nào?"), "an")
+    assert said[0].startswith("Câu hỏi trước (“Xin hỏi về việc tổ chức hội nghị tổng kết cuối năm”)")
+    assert "được ghép vào câu hỏi đó" in said[0] and len(said) == 2
