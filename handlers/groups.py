@@ -83,12 +83,12 @@ async def bind(ctx: Ctx, args: str) -> None:
         older.status, older.decided_at, older.note = REFUSED, ctx.now, "thay bằng yêu cầu mới"
     ctx.session.add(change)
     await ctx.session.flush()
-    await ctx.reply(
-        f"Đã gửi yêu cầu #{change.id} tới lãnh đạo: {_describe(ctx, change)}. Nhóm chưa nhận "
-        "phiếu của các lĩnh vực này cho đến khi yêu cầu được duyệt."
-    )
+    until = ("Nhóm chưa nhận phiếu của các lĩnh vực này cho đến khi yêu cầu được duyệt." if codes
+             else "Nhóm vẫn như hiện nay cho đến khi yêu cầu được duyệt.")
+    await ctx.reply(f"Đã gửi yêu cầu #{change.id} tới lãnh đạo: {_describe(ctx, change)}. {until}")
+    asker = one_line(ctx.msg.display_name)[:NAME_LIMIT] or str(ctx.who)
     text = (f"Yêu cầu gắn nhóm #{change.id} chờ duyệt: {_describe(ctx, change)}; "
-            f"người đề nghị: {ctx.msg.display_name or ctx.who} ({ctx.who}).")
+            f"người đề nghị: {asker} ({ctx.who}).")
     choices = [Choice("Duyệt", f"/duyetnhom {change.id}"), Choice("Từ chối", f"/tuchoinhom {change.id}")]
     for sup in sorted(ctx.settings.supervisors, key=str):
         if all(ctx.settings.oversees(sup, c) for c in touched):
@@ -141,6 +141,9 @@ async def decide(ctx: Ctx, args: str, accept: bool = True) -> None:
 async def _apply(ctx: Ctx, change: BindingChange) -> None:
     """Make the change the routing, and tell everyone whose routing it changes."""
     change.status, change.decided_by, change.decided_at = APPROVED, str(ctx.who), ctx.now
+    chat = ChatRef(change.channel, change.chat_id, "group", change.thread_id)
+    current = ctx.settings.group_for_chat(chat)  # now, not when it was asked for
+    change.previous = " ".join(current.areas) if current else ""
     codes = change.areas.split()
     row = await ctx.session.get(GroupBinding, change.key)
     if not codes:
@@ -153,7 +156,6 @@ async def _apply(ctx: Ctx, change: BindingChange) -> None:
         row.thread_id, row.areas, row.name = change.thread_id, change.areas, change.name
         row.bound_by, row.at = str(ctx.who), ctx.now
     ctx.groups_changed = True
-    chat = ChatRef(change.channel, change.chat_id, "group", change.thread_id)
     # the groups that answered these areas until now: new tickets go elsewhere from today
     losers: dict[str, tuple[GroupSpec, list[str]]] = {}
     for code in codes:

@@ -103,6 +103,13 @@ async def test_configured_admin_cannot_pull_another_area_and_limited_supervisor_
     assert "chỉ dành cho lãnh đạo" in texts_to(out, "an")[0]
     async with hx.db.session() as s:
         assert (await s.execute(select(GroupBinding))).first() is None
+    # the supervisor of every area approves: both groups that lose an area are told
+    out = await hx.say("sep", "/duyetnhom 1")
+    assert "không còn nhận phiếu mới của: Khác" in texts_to(out, "g_tc")[0]
+    assert "Đất đai" in texts_to(out, "g_dat")[0] and "Tổ Tài chính" in texts_to(out, "g_dat")[0]
+    assert "Thay đổi gắn nhóm" in texts_to(out, "sep_tc")[0]
+    n = await hx.ask("an", "Tách thửa đất nông nghiệp có được không?")
+    assert any(f"Phiếu #{n}" in t for t in texts_to(hx.channel.sent, "g_tc"))
     await hx.db.close()
 
 
