@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.app import build_app
 from bot.config import Config, ConfigError, check_runnable, load_config
-from bot.logs import setup_logging
+from bot.logs import mask, setup_logging
 from bot.single_instance import AlreadyRunning
 from handlers.errors import UsageError
 from storage.db import Database, Unreachable
@@ -176,8 +176,10 @@ async def _webhook(cfg: Config, channel_name: str, action: str) -> int:
         channel = TelegramChannel(cfg.telegram)
     try:
         print(await channel.webhook(action))  # noqa: T201
-    except Exception as err:  # the adapters' errors name the method, never the token
-        print(f"{channel_name} webhook {action} failed: {err}", file=sys.stderr)  # noqa: T201
+    except Exception as err:  # its first line, masked: an HTML error page may echo the token
+        reason = mask(str(err).strip().splitlines()[0][:300]) if str(err).strip() else ""
+        print(f"{channel_name} webhook {action} failed ({type(err).__name__}): {reason}",  # noqa: T201
+              file=sys.stderr)
         return 1
     finally:
         await channel.stop()

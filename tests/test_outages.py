@@ -125,3 +125,14 @@ async def test_log_hygiene_webhook_outage_and_database_errors(tmp_path, server, 
     assert "IntegrityError" in log  # the database error was logged…
     for secret in (TOKEN, TOKEN.split(":")[1], SECRET, LAND_Q):  # …with none of these
         assert secret not in log, secret
+
+
+async def test_webhook_command_answered_by_an_html_page_prints_no_token(tmp_path, server, capsys):
+    from bot.cli import _webhook
+
+    cfg = config(tmp_path, server, webhook_url="https://hotline.example/tg", webhook_secret=SECRET)
+    server.fail(1, method="setWebhook", **PAGE)
+    assert await _webhook(cfg, "telegram", "set") == 1
+    err = capsys.readouterr().err
+    assert "telegram webhook set failed (ClientDecodeError)" in err
+    assert TOKEN.split(":")[1] not in err and "<html>" not in err
