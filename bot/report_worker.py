@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -22,6 +23,7 @@ from handlers.core import Hotline
 log = logging.getLogger(__name__)
 
 POLL = 60.0
+LEARN_CHECK = 30.0  # counting the labelled tickets is a table scan: not after every message
 
 
 class ReportWorker(Worker):
@@ -36,6 +38,7 @@ class ReportWorker(Worker):
         self.on_done = on_done  # a file is queued in the outbox: wake the sender
         self._lock = asyncio.Lock()  # one runner at a time: the loop, or drain()
         self._pool: ProcessPoolExecutor | None = None  # started at the first job
+        self._learn_checked = -LEARN_CHECK  # the first pass checks
 
     async def stop(self, grace: float = 5.0) -> None:
         await super().stop(grace)  # a job cut off here is made again at the next start
@@ -79,7 +82,9 @@ class ReportWorker(Worker):
     async def run_pass(self) -> float:
         try:
             await self.drain()
-            await self.learn()
+            if time.monotonic() - self._learn_checked >= LEARN_CHECK:
+                self._learn_checked = time.monotonic()
+                await self.learn()
         except Exception:  # the database away, say: try again at the next wake
             log.exception("report jobs failed")
         return POLL

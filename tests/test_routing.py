@@ -224,3 +224,16 @@ def test_routing_train_and_eval_from_the_command_line(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "cases: 2" in result.stdout and "right: 2 (100.0%)" in result.stdout
     assert hotline("eval").returncode == 2  # --cases is needed
+
+
+def test_the_app_trains_at_start_and_routes_with_the_model(tmp_path):
+    """A fresh deployment: no model file yet, so the first training (in the report process)
+    is awaited before the console reads its first line; the card explains the decision."""
+    from tests.test_console_cli import run_console
+
+    script = (ROOT / "tests/data/demo.txt").read_text("utf-8").split(":as hoa")[0]
+    result = run_console(tmp_path, script)
+    assert result.returncode == 0, result.stderr
+    assert "Phân loại tự động: đất đai" in result.stdout
+    assert (tmp_path / "data/routing-model.pickle").exists()
+    assert "Traceback" not in result.stderr
