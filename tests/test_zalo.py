@@ -33,7 +33,7 @@ from tests.fakes.zalo_server import (
     voice_event,
 )
 from tests.helpers.harness import MemoryChannel
-from tests.helpers.waiting import eventually, free_port
+from tests.helpers.waiting import eventually, eventually_async, free_port
 
 TG_IT = "-100777"  # the CNTT group, on the "other platform"
 TG_FIN = "-100888"
@@ -251,9 +251,13 @@ async def test_long_answer_arrives_split(start_bot: StartBot, server):
     joined = "\n".join(parts)
     positions = [joined.index(line.strip()) for line in lines]
     assert positions == sorted(positions)  # every line arrived, in order
-    async with bot.app.db.session() as s:
-        rows = (await s.execute(select(OutboxMessage).where(OutboxMessage.chat_id == "cadre1")))
-        assert all(r.status == "sent" for r in rows.scalars())
+
+    async def all_sent() -> bool:  # the platform has the last part before the sender records it
+        async with bot.app.db.session() as s:
+            rows = await s.execute(select(OutboxMessage).where(OutboxMessage.chat_id == "cadre1"))
+            return all(r.status == "sent" for r in rows.scalars())
+
+    await eventually_async(all_sent, "every part recorded as sent")
 
 
 async def test_unsupported_and_unknown_events(start_bot: StartBot, server, caplog):
