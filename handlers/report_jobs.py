@@ -2,7 +2,7 @@
 
 The command only records a ReportJob and says the file is coming. `run_pending` (the app's
 report worker, or a test) then makes the file in a child process, on its own read-only engine:
-neither the SQLite write lock nor the event loop waits for openpyxl or matplotlib, so other
+neither the SQLite write lock nor the event loop waits for the workbook writer or matplotlib, so other
 cadres and groups are served meanwhile. A process, not a thread: in a thread the export's
 pure-Python row loop held the GIL and a 30 ms handler took up to a second (bench/README.md).
 The app keeps one such process warm between jobs (bot/report_worker.py); if it dies (out of

@@ -459,3 +459,23 @@ async def test_an_area_limited_supervisor_sees_no_other_area_in_any_output(db_ur
     digest = [m.text for _, m in await hx.digest() if m.chat.chat_id == "land"]
     assert digest and clean(digest[0])
     await hx.db.close()
+
+
+async def test_workbook_reads_as_the_bot_writes(wx):
+    """Dates shown dd/mm/yyyy like the bot's messages, the question itself on "Phiếu", headers
+    that wrap instead of spilling, period bounds as dates, a reopened ticket without its rating."""
+    await wx.say("an", "/chua 1 còn vướng về tranh chấp")  # #1 was rated 5 before
+    await wx.say("sep", f"/xuat {RANGE}")
+    [(_, msg)] = await wx.reports()
+    wb = load_workbook(msg.file_path)
+    sheet = wb["Phiếu"]
+    header = [c for c in next(sheet.iter_rows(max_row=1))]
+    assert all(c.alignment.wrap_text and c.font.bold for c in header)
+    column = {c.value: c.column_letter for c in header}
+    first = {h: sheet[f"{column[h]}2"] for h in TICKET_HEADERS}
+    assert first["Ngày hỏi"].number_format == "dd/mm/yyyy hh:mm"
+    assert first["Câu hỏi"].value == "Xin hỏi hồ sơ cấp sổ đỏ lần đầu gồm những gì?"
+    assert first["Đánh giá"].value is None and first["Trạng thái"].value != "Đã đóng"
+    overview = {r[0].value: r[1] for r in wb["Tổng hợp"].iter_rows() if r[0].value}
+    assert overview["Từ ngày"].value == datetime(2026, 11, 23)  # noqa: DTZ001  (Excel dates are naive)
+    assert overview["Đến ngày"].number_format == "dd/mm/yyyy"
