@@ -6,7 +6,8 @@ from handlers.context import Ctx
 
 CADRE = """Dành cho cán bộ xã/phường (nhắn riêng với bot):
 • Gõ thẳng câu hỏi (hoặc /hoi <nội dung>) — tạo phiếu, báo số phiếu và hạn trả lời;
-  /linhvuc <mã> — chọn lĩnh vực khi bot chưa chắc câu hỏi thuộc lĩnh vực nào
+  /linhvuc <mã> — chọn lĩnh vực khi bot chưa chắc câu hỏi thuộc lĩnh vực nào;
+  /linhvuc — xem đủ danh sách lĩnh vực
 • Khi bot gợi ý mục sổ tay: /daro — đã rõ, không gửi câu hỏi; /vancanhoi — vẫn gửi câu hỏi
 • /start hoặc /dangky — đăng ký (hoặc một dòng: /dangky Họ tên | Xã/phường | Chức vụ);
   /chonxa <số> — chọn xã/phường khi bot hỏi tên nào trong các tên gần giống
