@@ -22,7 +22,7 @@ from bot.channels.zalo_api import ZaloApi, ZaloApiError, ZaloHttpError
 from bot.cli import main
 from bot.config import Config, ConfigError, load_config
 from handlers.core import StorageUnavailable
-from handlers.messages import ChatRef, Choice, Identity, Inbound, Outgoing
+from handlers.messages import Attachment, ChatRef, Choice, Identity, Inbound, Outgoing
 from storage.models import OutboxMessage, Ticket, TicketStatus
 from tests.fakes.zalo_server import (
     TOKEN,
@@ -557,6 +557,8 @@ async def test_client_errors_are_distinct_and_tokenless(server):
         me = await api.get_me()
         assert me.account_name == "bot.FakeHotline"
         assert await api.get_updates(timeout=0) is None  # the empty poll is not an error
+        server.fail(1, method="getUpdates", status=408)  # a proxy's bare 408, no envelope
+        assert await api.get_updates(timeout=0) is None
         server.fail(1, error_code=400, status=400, description="Bad Request: chat not found")
         with pytest.raises(ZaloApiError) as api_err:
             await api.send_message("nobody", "xin chào")
@@ -809,3 +811,23 @@ async def test_check_config_refuses_a_webhook_url_without_https(tmp_path, capsys
                 load_config(path)
             assert main(["check-config", "--config", str(path)]) == 2
     assert "https://" in capsys.readouterr().err
+
+
+async def test_telegram_photo_reaches_a_zalo_member_list_as_a_clear_stand_in(start_bot: StartBot,
+                                                                              server):
+    """A Telegram photo has no link Zalo could fetch (its download link holds the token):
+    the Zalo members' card says where to see it, and no empty link or photo call is made."""
+    bot = await start_bot()
+
+    async def from_telegram_cadre(text: str, key: str, **kw: Any) -> None:
+        await bot.app.hotline.handle(Inbound(
+            sender=Identity("telegram", "42"), chat=ChatRef("telegram", "42"), text=text,
+            display_name="Lan", message_id=key, update_key=key, **kw))
+
+    await from_telegram_cadre("/dangky Trần Thị Lan | Xã Nam Đàn | Công chức địa chính", "t1")
+    await from_telegram_cadre(LAND_QUESTION, "t2", attachments=(Attachment("photo", "AgACAgUAAx"),))
+    card = await bot.reply_to("staff1", "📩 Phiếu #1")
+    assert ("📎 Kèm theo, gửi qua Telegram (không chuyển thẳng sang đây được):\n"
+            "• Ảnh (chỉ xem được trên Telegram)\n") in card
+    assert "AgACAgUAAx" not in card and "http" not in card
+    assert not [s for s in server.sent if s.method == "sendPhoto"]
