@@ -513,6 +513,7 @@ async def test_wrong_webhook_secret_is_refused(start_bot: StartBot, server):
     assert await server.deliver(text_event("cadre1", REGISTER), secret=SECRET[:-1]) == 401
     assert await server.deliver({}, body=b"{" + b" " * 100_000 + b"}") == 413
     assert await server.deliver({}, body=b"not json") == 400
+    assert await server.deliver({}, body=b"[" * 30_000 + b"]" * 30_000) == 400
     await bot.app.sender.drain()
     assert server.sent == [] and await bot.count(OutboxMessage, OutboxMessage.channel == "zalo") == 0
     # the right secret is accepted
@@ -661,7 +662,7 @@ def test_fixture_events_parse_alike_in_both_shapes(name):
 
 def test_webhook_bodies_that_carry_no_event_are_refused():
     for body in (b"not json", b"[1, 2]", b"{}", b'{"ok": true}', b'{"ok": true, "result": 5}',
-                 "\udcff".encode("utf-8", "surrogatepass")):
+                 "\udcff".encode("utf-8", "surrogatepass"), b"[" * 30_000 + b"]" * 30_000):
         with pytest.raises(ValueError):
             webhook_update(body)
 

@@ -117,7 +117,10 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
 def webhook_update(body: bytes) -> ZaloUpdate:
     """The update in a webhook call's body: the body itself (live traffic) or its `result`
     (the documented wrapper). ValueError when it is neither."""
-    data = json.loads(body)
+    try:
+        data = json.loads(body)
+    except RecursionError:  # nested deeper than the parser goes: not an update either
+        raise ValueError("the body is nested too deeply") from None
     if not isinstance(data, dict):
         raise ValueError("the body is not a JSON object")
     if isinstance(data.get("result"), dict):
