@@ -34,7 +34,8 @@ def telegram_config(
     `webhook_port`; `areas` areas, each with its own group (Telegram allows ~20 messages a
     minute into one group: many cards need many groups); `schedule`: more [schedule] lines."""
     mode = (
-        f'mode = "webhook"\nwebhook_url = "http://127.0.0.1:{webhook_port}/telegram"\n'
+        # the public https address a TLS proxy serves; the tests post to the port directly
+        f'mode = "webhook"\nwebhook_url = "https://hotline.example.invalid/telegram"\n'
         f'webhook_host = "127.0.0.1"\nwebhook_port = {webhook_port}\nwebhook_secret = "{SECRET}"'
         if webhook_port else 'mode = "polling"'
     )
