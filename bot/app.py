@@ -18,7 +18,6 @@ from bot.channels.outage import Alert
 from bot.config import Config
 from bot.leadership import Leadership
 from bot.ops import Metrics, OpsServer
-from bot.ratelimit import TELEGRAM
 from bot.report_worker import ReportWorker
 from bot.resend import resend_outage_failures
 from bot.route_learner import RouteLearner
@@ -71,7 +70,7 @@ class App:
         )
         self.sender = OutboxSender(
             self.db, self.channels, self.clock,
-            limits={"telegram": TELEGRAM, "zalo": cfg.zalo_limits()},
+            limits={"telegram": cfg.telegram.limits(), "zalo": cfg.zalo.limits()},
             settings=self.settings, metrics=self.metrics,
         )
         self.deadlines: Deadlines = cfg.schedule.deadlines()

@@ -73,15 +73,29 @@ class ChannelConfig(_Section):
     webhook_port: int = 8080
     webhook_path: str = ""
     webhook_secret: SecretStr = SecretStr("")
-    # Zalo publishes no rate limits: these keep the sender polite (Telegram's are built in).
+    # What the sender lets out (0 = no limit). Zalo publishes no rate limits: these keep the
+    # sender polite there; TelegramConfig defaults to Telegram's published limits.
     max_per_second: float = Field(default=10, ge=0)
     max_per_chat_per_second: float = Field(default=1, ge=0)
+    max_per_group_per_minute: float = Field(default=60, ge=0)
     # the supervisors are told when the platform has failed every call for this long
     outage_alert_minutes: float = Field(default=10, gt=0)
 
     @property
     def enabled(self) -> bool:
         return bool(self.token.get_secret_value())
+
+    def limits(self) -> ChannelLimits:
+        return ChannelLimits(self.max_per_second, self.max_per_chat_per_second,
+                             self.max_per_group_per_minute)
+
+
+class TelegramConfig(ChannelConfig):
+    # Telegram's published limits: ~30 messages a second overall, ~1 a second into one chat,
+    # ~20 a minute into one group (core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this)
+    max_per_second: float = Field(default=30, ge=0)
+    max_per_chat_per_second: float = Field(default=1, ge=0)
+    max_per_group_per_minute: float = Field(default=20, ge=0)
 
 
 class ConsoleConfig(_Section):
@@ -232,7 +246,7 @@ class GroupConfig(_Section):
 
 class Config(_Section):
     database: DatabaseConfig = Field(default_factory=DatabaseConfig)
-    telegram: ChannelConfig = Field(default_factory=ChannelConfig)
+    telegram: TelegramConfig = Field(default_factory=TelegramConfig)
     zalo: ChannelConfig = Field(default_factory=ChannelConfig)
     console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     registration: RegistrationConfig = Field(default_factory=RegistrationConfig)
@@ -244,10 +258,6 @@ class Config(_Section):
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     areas: list[AreaConfig] = Field(min_length=1)
     groups: list[GroupConfig] = Field(default_factory=list)
-
-    def zalo_limits(self) -> ChannelLimits:
-        z = self.zalo
-        return ChannelLimits(z.max_per_second, z.max_per_chat_per_second, z.max_per_chat_per_second * 60)
 
     @property
     def console_enabled(self) -> bool:

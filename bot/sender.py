@@ -6,8 +6,13 @@ import asyncio
 import json
 import logging
 import time
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.base import Channel, SendError, is_transient
 from bot.ratelimit import ChannelLimits, RateLimiter
@@ -20,7 +25,7 @@ from handlers.messages import ChatRef, Choice, Outgoing
 from handlers.settings import Clock, HotlineSettings
 from storage import repo
 from storage.db import Database
-from storage.models import MessageLink, OutboxMessage, Ticket
+from storage.models import OutboxMessage, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +50,25 @@ def to_outgoing(row: OutboxMessage) -> Outgoing:
     )
 
 
+@dataclass
+class Outcome:
+    """What became of one send: accepted (message ids), to retry later, or given up."""
+
+    row: OutboxMessage
+    message_ids: tuple[str, ...] = ()
+    error: str | None = None
+    retry_in: float | None = None  # None with an error: given up
+    skipped: bool = False  # not tried (a 429 paused the channel meanwhile): nothing to record
+
+    @property
+    def sent(self) -> bool:
+        return self.error is None and not self.skipped
+
+
 class OutboxSender(Worker):
-    """One worker: sends due rows oldest first; a chat whose message waits holds the rest."""
+    """One worker, many chats at once: each pass picks the head of every chat's queue, sends
+    to different chats concurrently inside the platform limits, and records what happened in
+    one transaction. A chat waiting on its limit or on a retry holds only itself."""
 
     name = "outbox-sender"
 
@@ -91,54 +113,55 @@ class OutboxSender(Worker):
     def resting(self) -> None:
         self._idle.set()
 
+    async def pick(self) -> Sequence[OutboxMessage]:
+        """The claim step: rows this pass may send (the due head of each chat's queue)."""
+        async with self.db.session() as session:
+            return await repo.chat_heads(session, self.clock.now())
+
     async def deliver_due(self) -> float:
-        """Send what is due; return seconds until the next pending row is due."""
+        """Send what is due; return seconds until something may be sent again."""
         while True:
-            async with self.db.session() as session:
-                rows = await repo.due_outbox(session, self.clock.now())
-            if not rows:
-                break
-            held: set[str] = set()
-            progressed = False
-            throttled = IDLE_WAIT
-            for row in rows:
-                chat = f"{row.channel}:{row.chat_id}"
-                if chat in held:
-                    continue
-                group = row.chat_kind == "group"
-                paused = self._paused.get(row.channel, 0.0) - time.monotonic()
-                if paused > 0:  # the platform said 429: the whole channel waits, no 429 storm
-                    throttled = min(throttled, paused)
-                    continue
-                wait = self.limiter.wait(row.channel, chat, group, time.monotonic())
-                if wait > 0:  # over the platform's limit: hold the chat, retry when allowed
-                    held.add(chat)
-                    throttled = min(throttled, wait)
-                    continue
-                self.limiter.take(row.channel, chat, group)
-                if await self._deliver(row):
-                    progressed = True
-                else:
-                    held.add(chat)  # keep this chat's order: its later messages wait too
-            if not progressed:
-                return throttled if throttled < IDLE_WAIT else await self._next_due()
-        return await self._next_due()
+            heads = await self.pick()
+            batch, throttled = self._admit(heads)
+            if not batch:
+                return min(throttled, await self._next_due())
+            outcomes = await asyncio.gather(*(self._send(row) for row in batch))
+            await self._record(outcomes)
+
+    def _admit(self, heads: Sequence[OutboxMessage]) -> tuple[list[OutboxMessage], float]:
+        """Heads the limits allow now, in priority order; and how long the rest must wait."""
+        batch: list[OutboxMessage] = []
+        throttled = IDLE_WAIT
+        now = time.monotonic()
+        for row in heads:
+            paused = self._paused.get(row.channel, 0.0) - now
+            if paused > 0:  # the platform said 429: the whole channel waits, no 429 storm
+                throttled = min(throttled, paused)
+                continue
+            chat, group = f"{row.channel}:{row.chat_id}", row.chat_kind == "group"
+            wait = self.limiter.wait(row.channel, chat, group, now)
+            if wait > 0:  # over a limit: this chat (or channel) waits, the others go on
+                throttled = min(throttled, wait)
+                continue
+            self.limiter.take(row.channel, chat, group)
+            batch.append(row)
+        return batch, throttled
 
     async def _next_due(self) -> float:
+        now = self.clock.now()
         async with self.db.session() as session:
-            nxt = await repo.next_outbox_time(session)
+            nxt = await repo.next_outbox_time(session, after=now)
         if nxt is None:
             return IDLE_WAIT
-        return max(0.05, (nxt - self.clock.now()).total_seconds())
+        return max(0.05, (nxt - now).total_seconds())
 
-    async def _deliver(self, row: OutboxMessage) -> bool:
-        """True when the row is finished (sent, or given up); False when it must wait."""
+    async def _send(self, row: OutboxMessage) -> Outcome:
         channel = self.channels.get(row.channel)
-        now = self.clock.now()
         if channel is None:
             # kept pending, never given up: it goes out once that channel runs again
-            await self._fail(row, f"channel {row.channel!r} is not running", 60.0)
-            return False
+            return Outcome(row, error=f"channel {row.channel!r} is not running", retry_in=60.0)
+        if self._paused.get(row.channel, 0.0) > time.monotonic():  # a 429 arrived meanwhile
+            return Outcome(row, skipped=True)
         try:
             sent = await channel.send(to_outgoing(row))
         except SendError as err:
@@ -147,80 +170,82 @@ class OutboxSender(Worker):
                 if err.retry_after is not None:
                     self.metrics.rate_limited.labels(row.channel).inc()
             if err.permanent:
-                await self._give_up(row, str(err))
-                return True
+                return Outcome(row, error=str(err))
             if err.retry_after is not None:
                 self._paused[row.channel] = time.monotonic() + err.retry_after
             wait = err.retry_after if err.retry_after is not None else min(300.0, 2.0**row.attempts)
             # the platform or the network is down: wait it out however long, never drop
-            await self._fail(row, str(err), retry_in=wait)
-            return False
+            return Outcome(row, error=str(err), retry_in=wait)
         except Exception as err:  # a bug in an adapter must not stop the sender
             if is_transient(err):  # an outage the adapter did not name: waited out, never dropped
-                await self._fail(row, type(err).__name__, retry_in=min(300.0, 2.0**row.attempts))
-                return False
+                return Outcome(row, error=type(err).__name__, retry_in=min(300.0, 2.0**row.attempts))
             log.exception("channel %s failed sending outbox row %s", row.channel, row.id)
             if row.attempts + 1 >= MAX_ATTEMPTS:  # it will not get better: made visible, not lost
-                await self._give_up(row, GIVEN_UP.format(type(err).__name__))
-                return True
-            await self._fail(row, type(err).__name__, retry_in=min(300.0, 2.0**row.attempts))
-            return False
+                return Outcome(row, error=GIVEN_UP.format(type(err).__name__))
+            return Outcome(row, error=type(err).__name__, retry_in=min(300.0, 2.0**row.attempts))
         if self.metrics is not None:
             self.metrics.sends.labels(row.channel).inc()
-        async with self.db.session() as session:
-            stored = await session.get(OutboxMessage, row.id)
-            assert stored is not None
-            stored.status = "sent"
-            stored.sent_at = now
-            stored.attempts += 1
-            if row.ticket_id is not None:
-                for message_id in sent.message_ids:
-                    await session.merge(
-                        MessageLink(channel=row.channel, chat_id=row.chat_id,
-                                    message_id=message_id, ticket_id=row.ticket_id)
-                    )
-        return True
+        return Outcome(row, message_ids=tuple(sent.message_ids))
 
-    async def _fail(
-        self, row: OutboxMessage, reason: str, retry_in: float
-    ) -> None:
-        async with self.db.session() as session:
-            stored = await session.get(OutboxMessage, row.id)
-            assert stored is not None
-            stored.attempts += 1
-            stored.last_error = reason[:500]
-            stored.next_attempt_at = self.clock.now() + timedelta(seconds=retry_in)
-        log.warning("outbox row %s to %s delayed %.1fs: %s", row.id, row.channel, retry_in, reason)
-
-    async def _give_up(self, row: OutboxMessage, reason: str) -> None:
-        """Permanent failure: recorded on the ticket, and the supervisors are told (once)."""
+    async def _record(self, outcomes: Sequence[Outcome]) -> None:
+        """One transaction for the whole pass: sent rows, links to tickets, retries, failures."""
         now = self.clock.now()
         async with self.db.session() as session:
-            stored = await session.get(OutboxMessage, row.id)
-            assert stored is not None
-            stored.attempts += 1
-            stored.status = "failed"
-            stored.last_error = reason[:500]
-            to_supervisor = any(
-                s.channel == row.channel and s.user_id == row.chat_id for s in self.supervisors
+            sent = [o for o in outcomes if o.sent]
+            await repo.mark_sent(session, [o.row.id for o in sent if o.row.id is not None], now)
+            await repo.add_links(session, [
+                {"channel": o.row.channel, "chat_id": o.row.chat_id, "message_id": message_id,
+                 "ticket_id": o.row.ticket_id}
+                for o in sent if o.row.ticket_id is not None for message_id in o.message_ids
+            ])
+            for o in outcomes:
+                if o.sent or o.skipped:
+                    continue
+                if o.retry_in is None:
+                    await self._give_up(session, o.row, o.error or "", now)
+                else:
+                    await self._retry_later(session, o.row, o.error or "", o.retry_in, now)
+
+    async def _retry_later(
+        self, session: AsyncSession, row: OutboxMessage, reason: str, retry_in: float, now: datetime
+    ) -> None:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id)
+            .values(attempts=OutboxMessage.attempts + 1, last_error=reason[:500],
+                    next_attempt_at=now + timedelta(seconds=retry_in))
+        )
+        log.warning("outbox row %s to %s delayed %.1fs: %s", row.id, row.channel, retry_in, reason)
+
+    async def _give_up(
+        self, session: AsyncSession, row: OutboxMessage, reason: str, now: datetime
+    ) -> None:
+        """Permanent failure: recorded on the ticket, and the supervisors are told (once)."""
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id)
+            .values(attempts=OutboxMessage.attempts + 1, status="failed", last_error=reason[:500])
+        )
+        to_supervisor = any(
+            s.channel == row.channel and s.user_id == row.chat_id for s in self.supervisors
+        )
+        area = None
+        if row.ticket_id is not None:
+            await repo.add_event(
+                session, row.ticket_id, "delivery_failed", "bot", now,
+                f"Không gửi được tới {row.channel}:{row.chat_id}: {reason[:200]}",
             )
-            area = None
-            if row.ticket_id is not None:
-                await repo.add_event(
-                    session, row.ticket_id, "delivery_failed", "bot", now,
-                    f"Không gửi được tới {row.channel}:{row.chat_id}: {reason[:200]}",
-                )
-                ticket = await session.get(Ticket, row.ticket_id)
-                area = ticket.area_code if ticket else None
-            if not to_supervisor:
-                about = f" về phiếu #{row.ticket_id}" if row.ticket_id else ""
-                for sup in self.supervisors:
-                    if self.settings is not None and not self.settings.oversees(sup, area):
-                        continue
-                    session.add(OutboxMessage(
-                        channel=sup.channel, chat_id=sup.user_id, ticket_id=row.ticket_id,
-                        text=f"❗ Không gửi được tin{about} tới {row.channel}:{row.chat_id} "
-                        f"({reason[:200]}). Xin kiểm tra nhóm/người nhận còn hoạt động.",
-                        created_at=now, next_attempt_at=now,
-                    ))
+            ticket = await session.get(Ticket, row.ticket_id)
+            area = ticket.area_code if ticket else None
+        if not to_supervisor:
+            about = f" về phiếu #{row.ticket_id}" if row.ticket_id else ""
+            for sup in self.supervisors:
+                if self.settings is not None and not self.settings.oversees(sup, area):
+                    continue
+                session.add(OutboxMessage(
+                    channel=sup.channel, chat_id=sup.user_id, ticket_id=row.ticket_id,
+                    text=f"❗ Không gửi được tin{about} tới {row.channel}:{row.chat_id} "
+                    f"({reason[:200]}). Xin kiểm tra nhóm/người nhận còn hoạt động.",
+                    created_at=now, next_attempt_at=now,
+                ))
         log.error("outbox row %s to %s failed permanently: %s", row.id, row.channel, reason)

@@ -6,11 +6,10 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
@@ -161,32 +160,36 @@ async def ticket_for_message(
 # --- outbox ---------------------------------------------------------------------------------
 
 
-async def due_outbox(session: AsyncSession, now: datetime, limit: int = 50) -> Sequence[OutboxMessage]:
-    """Pending rows that are due, oldest first; a chat whose earlier message is still waiting
-    (a retry later) holds back its later ones, so each chat receives in order."""
-    earlier = aliased(OutboxMessage)
-    waiting_before = (
-        select(earlier.id)
-        .where(
-            earlier.status == "pending",
-            earlier.channel == OutboxMessage.channel,
-            earlier.chat_id == OutboxMessage.chat_id,
-            earlier.id < OutboxMessage.id,
-            earlier.next_attempt_at > now,
-        )
-        .exists()
+async def chat_heads(session: AsyncSession, now: datetime, limit: int = 1000) -> Sequence[OutboxMessage]:
+    """The first pending row of every chat whose first row is due: what may be sent now.
+
+    Only a chat's head is ever picked, so each chat receives in order and a chat waiting on a
+    retry holds back only its own later rows. Oldest first; a private message goes before a
+    group notice of the same age (a cadre's ack before the card it comes with).
+    """
+    heads = (
+        select(func.min(OutboxMessage.id))
+        .where(OutboxMessage.status == "pending")
+        .group_by(OutboxMessage.channel, OutboxMessage.chat_id)
     )
     q = (
         select(OutboxMessage)
-        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now, ~waiting_before)
-        .order_by(OutboxMessage.id)
+        .where(OutboxMessage.id.in_(heads), OutboxMessage.next_attempt_at <= now)
+        .order_by(
+            OutboxMessage.created_at,
+            case((OutboxMessage.chat_kind == "group", 1), else_=0),
+            OutboxMessage.id,
+        )
         .limit(limit)
     )
     return (await session.execute(q)).scalars().all()
 
 
-async def next_outbox_time(session: AsyncSession) -> datetime | None:
+async def next_outbox_time(session: AsyncSession, after: datetime | None = None) -> datetime | None:
+    """When the next pending row falls due (after `after`, when given)."""
     q = select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending")
+    if after is not None:
+        q = q.where(OutboxMessage.next_attempt_at > after)
     return (await session.execute(q)).scalar_one_or_none()
 
 
@@ -210,3 +213,19 @@ async def routing_labels(session: AsyncSession) -> list[tuple[int, str, str, str
         _routing_label_filter()
     ).order_by(col(Ticket.id))
     return [(int(i), q, a, r) for i, q, a, r in (await session.execute(query)).all()]
+
+
+async def mark_sent(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
+    """Rows the platform accepted, in one statement."""
+    if ids:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1)
+        )
+
+
+async def add_links(session: AsyncSession, links: Sequence[dict]) -> None:
+    """Message → ticket links (a message resent after a crash keeps its first link)."""
+    if links:
+        await session.execute(_insert(session, MessageLink).values(list(links)).on_conflict_do_nothing())

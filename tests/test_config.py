@@ -8,6 +8,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import ConfigError, load_config
+from bot.ratelimit import ChannelLimits
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
 
@@ -24,6 +25,17 @@ def test_example_config_is_valid_and_complete():
     assert all(settings.group_for_area(code) for code in codes)
     assert cfg.console_enabled and not cfg.telegram.enabled
     assert cfg.registration.policy == "approval"
+    # the sender's limits default to Telegram's published ones; Zalo publishes none
+    assert cfg.telegram.limits() == ChannelLimits(30, 1, 20)
+    assert cfg.zalo.limits() == ChannelLimits(10, 1, 60)
+
+
+def test_platform_limits_are_configurable(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(EXAMPLE.read_text(encoding="utf-8").replace(
+        "# max_per_group_per_minute = 20", "max_per_group_per_minute = 15\nmax_per_second = 0", 1
+    ), encoding="utf-8")
+    assert load_config(path).telegram.limits() == ChannelLimits(0, 1, 15)
 
 
 @pytest.mark.parametrize(

@@ -179,10 +179,10 @@ async def test_a_refused_card_is_reported_only_to_supervisors_of_its_area(limite
     from bot.channels.base import SendError
 
     hx, _, _ = limited
-    hx.channel.fail_next = [SendError("chat not found", permanent=True)]
+    hx.channel.fail_to["g_dat"] = [SendError("chat not found", permanent=True)]
     out = await hx.say("an", "Thủ tục tách thửa đất ở như thế nào?")  # the land card is refused
     assert len(texts_to(out, "land")) == 1 and len(texts_to(out, "sep")) == 1
-    hx.channel.fail_next = [SendError("chat not found", permanent=True)]
+    hx.channel.fail_to["g_tc"] = [SendError("chat not found", permanent=True)]
     out = await hx.say("an", "Kinh phí sửa chữa nhỏ lấy từ ngân sách nào?")  # the finance card
     assert texts_to(out, "land") == [] and len(texts_to(out, "sep")) == 1
 

@@ -201,7 +201,7 @@ async def test_outbox_survives_platform_error_and_restart(db_url):
 
     hx = await make_harness(db_url)
     await hx.register("an")
-    hx.channel.fail_next = [SendError("HTTP 502")]
+    hx.channel.fail_to["g_dat"] = [SendError("HTTP 502")]
     out = await hx.say("an", "Cấp sổ đỏ lần đầu cần gì?")
     assert out == [] or all(m.chat.chat_id != "g_dat" for _, m in out)
     await hx.db.close()

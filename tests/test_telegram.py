@@ -13,7 +13,7 @@ from bot.app import App
 from bot.channels.base import SendError
 from bot.config import Config
 from handlers.messages import ChatRef, Outgoing
-from storage.models import Ticket, TicketEvent
+from storage.models import Commune, Ticket, TicketEvent, User
 from tests.fakes.telegram_server import TOKEN, FakeTelegram
 from tests.helpers.waiting import eventually, free_port
 
@@ -343,3 +343,21 @@ async def test_photo_from_zalo_is_shown_by_its_link(polling_bot, server):
                 description="Bad Request: failed to get HTTP URL content")
     sent = await channel.send(card)  # refused: the card goes all the same, with the link
     assert len(sent.message_ids) == 1 and server.to(LAND)[-1].text == text.text
+
+
+async def test_a_card_backlog_in_one_group_does_not_delay_acks_or_other_chats(polling_bot, server):
+    """Shipped limits (20 a minute into a group): 120 land cards take six minutes to go
+    out; meanwhile every cadre's ack and the finance group's card leave at once."""
+    cadres = list(range(2000, 2120))
+    async with polling_bot.db.session() as s:  # registered cadres, written directly
+        commune = (await s.execute(select(Commune.id).limit(1))).scalar_one()
+        for uid in [*cadres, CADRE]:
+            s.add(User(identity=f"telegram:{uid}", name=f"Cán bộ {uid}", commune_id=commune,
+                       position="Công chức", status="active", created_at=polling_bot.clock.now()))
+    for uid in cadres:
+        server.message(uid, LAND_Q)
+    server.message(CADRE, "Quyết toán ngân sách xã năm 2025 nộp khi nào?")
+    acked = lambda uid: any("số phiếu #" in t for t in server.texts_to(uid))  # noqa: E731
+    await eventually(lambda: all(acked(uid) for uid in [*cadres, CADRE]), "every ack", timeout=60)
+    await eventually(lambda: server.to(FIN), "the finance card")
+    assert len(server.to(LAND)) < 30  # the land group's backlog is still going out at its pace

@@ -43,7 +43,8 @@ class MemoryChannel:
     def __init__(self) -> None:
         self.sent: list[tuple[str, Outgoing]] = []
         self._ids = itertools.count(1)
-        self.fail_next: list[Exception] = []
+        self.fail_next: list[Exception] = []  # raised by the next sends, whatever their chat
+        self.fail_to: dict[str, list[Exception]] = {}  # raised by the next sends to one chat
         self.attempts = 0
 
     async def start(self, on_inbound) -> None:  # type: ignore[no-untyped-def]
@@ -56,6 +57,8 @@ class MemoryChannel:
         self.attempts += 1
         if self.fail_next:
             raise self.fail_next.pop(0)
+        if self.fail_to.get(message.chat.chat_id):
+            raise self.fail_to[message.chat.chat_id].pop(0)
         message_id = f"m{next(self._ids)}"
         self.sent.append((message_id, message))
         return Sent((message_id,))
