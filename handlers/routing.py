@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from handlers.textutil import fold
@@ -32,14 +33,19 @@ def score_areas(question: str, areas: Sequence[AreaSpec]) -> list[tuple[float, A
     scored = []
     for area in areas:
         score = 0.0
-        for kw in area.keywords:
-            folded = fold(kw)
-            if folded and f" {folded} " in text:
-                score += len(folded.split())
+        for folded, words in _folded(area.keywords):
+            if f" {folded} " in text:
+                score += words
         if score:
             scored.append((score, area))
     scored.sort(key=lambda pair: -pair[0])
     return scored
+
+
+@lru_cache(maxsize=256)
+def _folded(keywords: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
+    """Keywords folded once per configuration, not once per question: (folded, word count)."""
+    return tuple((f, len(f.split())) for f in map(fold, keywords) if f)
 
 
 def classify(question: str, areas: Sequence[AreaSpec]) -> tuple[AreaSpec | None, list[AreaSpec]]:

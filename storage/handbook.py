@@ -79,7 +79,13 @@ async def ensure_index(conn: AsyncConnection) -> None:
         await conn.execute(text(
             "CREATE VIRTUAL TABLE IF NOT EXISTS handbook_fts USING fts5(body, tokenize='unicode61')"
         ))
-    elif conn.dialect.name == "postgresql":
+    # the number of current entries is kept with the term counts from the start, so that a
+    # search knows an empty handbook from its first query
+    await conn.execute(text(
+        "INSERT INTO handbookterm (term, df) SELECT :t, count(*) FROM handbookentry WHERE current "
+        "ON CONFLICT DO NOTHING"
+    ), {"t": ENTRIES})
+    if conn.dialect.name == "postgresql":
         # a stored tsvector: ranking thousands of matches must not re-parse every text
         await conn.execute(text(
             "ALTER TABLE handbookentry ADD COLUMN IF NOT EXISTS search_tsv tsvector "
@@ -178,10 +184,13 @@ async def search(
     unique = list(dict.fromkeys(words))
     df = {
         r.term: r.df for r in (await session.execute(
-            select(HandbookTerm).where(HandbookTerm.term.in_([*unique, ENTRIES]), HandbookTerm.df > 0)
+            select(HandbookTerm).where(HandbookTerm.term.in_([*unique, ENTRIES]))
         )).scalars()
     }
     total_entries = df.pop(ENTRIES, None)
+    if total_entries == 0:  # an empty handbook costs a question this one query
+        return []
+    df = {t: n for t, n in df.items() if n > 0}
     if total_entries is None:  # counts kept before ENTRIES existed: count once, slowly
         total_entries = (await session.execute(
             select(func.count()).select_from(HandbookEntry).where(HandbookEntry.current.is_(True))

@@ -30,6 +30,21 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramUnauthorizedError,
 )
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    CopyMessage,
+    DeleteWebhook,
+    GetChatMember,
+    GetMe,
+    GetUpdates,
+    GetWebhookInfo,
+    Response,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+    SetMyCommands,
+    SetWebhook,
+)
 from aiogram.types import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -132,11 +147,25 @@ def _send_error(err: Exception) -> SendError:
     return SendError(f"Telegram unreachable: {type(err).__name__}")
 
 
+# pydantic caches the Response[T] class aiogram parses every answer with in a weak
+# dictionary: after a garbage collection it is rebuilt on the next answer (4.5 ms CPU instead of
+# 0.3 ms per sendMessage answer, measured). The methods this adapter calls keep theirs here.
+_RESPONSE_TYPES: list[type] = []
+
+
+def keep_response_types() -> None:
+    if not _RESPONSE_TYPES:
+        methods = (AnswerCallbackQuery, CopyMessage, DeleteWebhook, GetChatMember, GetMe, GetUpdates,
+                   GetWebhookInfo, SendDocument, SendMessage, SendPhoto, SetMyCommands, SetWebhook)
+        _RESPONSE_TYPES.extend(Response[m.__returning__] for m in methods)  # type: ignore[misc]
+
+
 class TelegramChannel:
     name = NAME
 
     def __init__(self, cfg: ChannelConfig):
         self.cfg = cfg
+        keep_response_types()
         session = (
             AiohttpSession(api=TelegramAPIServer.from_base(cfg.api_base))
             if cfg.api_base
