@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -164,14 +165,17 @@ class Run:
 
     def __init__(self, server: TimedTelegram, argv: list[str], first_uid: int):
         self.server = server
-        self.proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # the bot's log goes to a file: a pipe nobody reads would stall the bot once full
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop)
+        self.proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.log)
         self.next_uid = first_uid
 
     async def wait(self, check, what: str, timeout: float = 300.0) -> None:  # type: ignore[no-untyped-def]
         deadline = time.monotonic() + timeout
         while not check():
             if self.proc.poll() is not None:
-                raise SystemExit(f"bot exited: {self.proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                self.log.seek(0)
+                raise SystemExit(f"bot exited: {self.log.read().decode()[-2000:]}")
             if time.monotonic() > deadline:
                 raise SystemExit(f"timed out waiting for {what}")
             await asyncio.sleep(0.005)
@@ -222,11 +226,12 @@ class Run:
         return statistics.median(latencies), latencies[int(0.99 * (len(latencies) - 1))]
 
     def stop(self) -> None:
-        self.proc.terminate()
+        self.proc.send_signal(signal.SIGINT)  # as Ctrl-C: the bot stops cleanly, py-spy writes
         try:
             self.proc.wait(15)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+        self.log.close()
 
 
 async def measure(
