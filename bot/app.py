@@ -16,7 +16,7 @@ from bot.channels.base import Channel
 from bot.channels.console import ConsoleChannel
 from bot.channels.outage import Alert
 from bot.config import Config
-from bot.leadership import Leadership
+from bot.leadership import Leadership, instance_id
 from bot.ops import Metrics, OpsServer
 from bot.report_worker import ReportWorker
 from bot.resend import resend_outage_failures
@@ -71,7 +71,7 @@ class App:
         self.sender = OutboxSender(
             self.db, self.channels, self.clock,
             limits={"telegram": cfg.telegram.limits(), "zalo": cfg.zalo.limits()},
-            settings=self.settings, metrics=self.metrics,
+            settings=self.settings, metrics=self.metrics, owner=instance_id(),
         )
         self.deadlines: Deadlines = cfg.schedule.deadlines()
         self.hotline = Hotline(
@@ -134,6 +134,7 @@ class App:
                 await channel.start(self.metrics.handler(self.hotline.handle))
                 self.running.add(name)
                 log.info("channel %s started", name)
+        self.sender.start()  # on every instance: rows are claimed (storage/repo.py claim_heads)
         await self.leadership.run_pass()  # SQLite, or a free lock: lead before start() returns
         self.leadership.start()
         if not self.leadership.is_leader:
@@ -143,7 +144,6 @@ class App:
     async def _lead(self, leader: bool) -> None:
         """Start or stop what only the leader runs."""
         if leader:
-            self.sender.start()
             self.reports.start()
             self.scheduler = build_scheduler(self)  # built now: catches up a digest missed
             self.scheduler.start()
@@ -162,7 +162,6 @@ class App:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.reports.stop()
-        await self.sender.stop()
 
     async def _finish_jobs(self, grace: float = 5.0) -> None:
         """Before the scheduler's shutdown, which cancels running jobs at once (a job left on
@@ -240,7 +239,7 @@ class App:
                 task.cancel()
             if not self.stopping:  # piped console input ended: finish its reports
                 await self._unless_stopped(self.reports.drain())
-            if not self.stopping and self.sender.running:  # a standby has no sender of its own
+            if not self.stopping and self.sender.running:
                 await self._unless_stopped(self.sender.drain())
         finally:
             await self.stop()

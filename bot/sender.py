@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 # that raises anything else (a bug) is given up after this many tries, recorded and reported.
 MAX_ATTEMPTS = 12
 IDLE_WAIT = 30.0  # seconds between looks at the outbox when nothing wakes the sender
+# A row is leased to the instance sending it for this long; past it (a crash) another takes
+# it. Longer than any send takes (the HTTP clients time out well before).
+LEASE = timedelta(seconds=60)
 
 
 def to_outgoing(row: OutboxMessage) -> Outgoing:
@@ -80,9 +83,11 @@ class OutboxSender(Worker):
         limits: dict[str, ChannelLimits] | None = None,
         settings: HotlineSettings | None = None,
         metrics: Metrics | None = None,
+        owner: str = "local",
     ):
         super().__init__()
         self.metrics = metrics
+        self.owner = owner  # the claims' name for this instance
         self.db = db
         self.channels = channels
         self.clock = clock
@@ -114,12 +119,27 @@ class OutboxSender(Worker):
         self._idle.set()
 
     async def pick(self) -> Sequence[OutboxMessage]:
-        """The claim step: rows this pass may send (the due head of each chat's queue)."""
+        """The claim step: the due head of each chat's queue, leased to this instance
+        (storage/repo.py claim_heads), so that several instances never send a row twice."""
         async with self.db.session() as session:
-            return await repo.chat_heads(session, self.clock.now())
+            return await repo.claim_heads(session, self.owner, self.clock.now(), LEASE)
+
+    async def release(self) -> None:
+        """What this pass claimed and did not finish is free again for any instance."""
+        try:
+            async with self.db.session() as session:
+                await repo.release_claims(session, self.owner)
+        except Exception as err:  # the database away: the leases run out by themselves
+            log.warning("outbox claims not released (%s)", type(err).__name__)
 
     async def deliver_due(self) -> float:
         """Send what is due; return seconds until something may be sent again."""
+        try:
+            return await self._deliver_claimed()
+        finally:
+            await self.release()
+
+    async def _deliver_claimed(self) -> float:
         while True:
             heads = await self.pick()
             batch, throttled = self._admit(heads)

@@ -176,6 +176,9 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime | None = _ts(nullable=False)
     next_attempt_at: datetime | None = _ts(nullable=False)
     sent_at: datetime | None = _ts()
+    # the instance sending it, until when (a lease): another instance takes it after a crash
+    claimed_by: str | None = None
+    claimed_until: datetime | None = _ts()
 
 
 class GroupBinding(SQLModel, table=True):

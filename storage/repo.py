@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -160,29 +160,56 @@ async def ticket_for_message(
 # --- outbox ---------------------------------------------------------------------------------
 
 
-async def chat_heads(session: AsyncSession, now: datetime, limit: int = 1000) -> Sequence[OutboxMessage]:
-    """The first pending row of every chat whose first row is due: what may be sent now.
+async def claim_heads(
+    session: AsyncSession, owner: str, now: datetime, lease: timedelta, limit: int = 1000
+) -> Sequence[OutboxMessage]:
+    """Claim, for `owner` until `now + lease`, the first pending row of every chat whose first
+    row is due and not leased to another instance: what this instance may send now.
 
-    Only a chat's head is ever picked, so each chat receives in order and a chat waiting on a
-    retry holds back only its own later rows. Oldest first; a private message goes before a
-    group notice of the same age (a cadre's ack before the card it comes with).
+    Only a chat's head is ever picked, so each chat receives in order — across instances too:
+    a chat's next row becomes its head only once this one is sent — and a chat waiting on a
+    retry or on another instance holds back only its own later rows. FOR UPDATE SKIP LOCKED:
+    a head another instance is claiming right now is left to it, not waited for. Oldest first;
+    a private message goes before a group notice of the same age (a cadre's ack before the card).
     """
     heads = (
         select(func.min(OutboxMessage.id))
         .where(OutboxMessage.status == "pending")
         .group_by(OutboxMessage.channel, OutboxMessage.chat_id)
     )
+    leased_to_other = and_(  # NULL-safe: it is negated below, and NOT NULL is not true
+        col(OutboxMessage.claimed_until).is_not(None), col(OutboxMessage.claimed_until) > now,
+        col(OutboxMessage.claimed_by).is_not(None), col(OutboxMessage.claimed_by) != owner,
+    )
     q = (
         select(OutboxMessage)
-        .where(OutboxMessage.id.in_(heads), OutboxMessage.next_attempt_at <= now)
+        .where(OutboxMessage.id.in_(heads), OutboxMessage.status == "pending",
+               OutboxMessage.next_attempt_at <= now, ~leased_to_other)
         .order_by(
             OutboxMessage.created_at,
             case((OutboxMessage.chat_kind == "group", 1), else_=0),
             OutboxMessage.id,
         )
         .limit(limit)
+        .with_for_update(skip_locked=True)
     )
-    return (await session.execute(q)).scalars().all()
+    rows = (await session.execute(q)).scalars().all()
+    if rows:
+        await session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_([r.id for r in rows]))
+            .values(claimed_by=owner, claimed_until=now + lease)
+        )
+    return rows
+
+
+async def release_claims(session: AsyncSession, owner: str) -> None:
+    """Give back what `owner` claimed and did not finish: another instance may send it now."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.claimed_by == owner, OutboxMessage.status == "pending")
+        .values(claimed_by=None, claimed_until=None)
+    )
 
 
 async def next_outbox_time(session: AsyncSession, after: datetime | None = None) -> datetime | None:
