@@ -15,7 +15,6 @@ class ChannelLimits:
     per_group_per_minute: float = 20.0
 
 
-TELEGRAM = ChannelLimits()
 UNLIMITED = ChannelLimits(per_second=0, per_chat_per_second=0, per_group_per_minute=0)
 
 

@@ -276,21 +276,15 @@ class Hotline:
                 try:
                     await self._handle_once(msg, key)
                     return
-                except DBAPIError as err:
-                    if is_conflict(err) and conflicts < CONFLICT_RETRIES:
-                        conflicts += 1
-                        log.info("update %s lost a write conflict, running it again", key)
-                        await asyncio.sleep(random.uniform(0, 0.05 * conflicts))
-                        continue
-                    if not isinstance(err, OperationalError | InterfaceError):
-                        raise
-                    if outages == len(DB_RETRY_DELAYS):
-                        log.error("database unavailable for update %s: %s", key, type(err).__name__)
-                        raise StorageUnavailable() from None
-                    log.warning("database busy for update %s, retrying", key)
-                    await asyncio.sleep(DB_RETRY_DELAYS[outages])
-                    outages += 1
-                except OSError as err:
+                except (DBAPIError, OSError) as err:
+                    if isinstance(err, DBAPIError):
+                        if is_conflict(err) and conflicts < CONFLICT_RETRIES:
+                            conflicts += 1
+                            log.info("update %s lost a write conflict, running it again", key)
+                            await asyncio.sleep(random.uniform(0, 0.05 * conflicts))
+                            continue
+                        if not isinstance(err, OperationalError | InterfaceError):
+                            raise
                     if outages == len(DB_RETRY_DELAYS):
                         log.error("database unavailable for update %s: %s", key, type(err).__name__)
                         raise StorageUnavailable() from None
