@@ -9,6 +9,7 @@ import socket
 import pytest
 
 from storage.db import Database
+from tests.fakes.telegram_server import FakeTelegram
 from tests.helpers.harness import make_harness
 
 POSTGRES_URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL")
@@ -51,6 +52,15 @@ async def db_url(request, tmp_path):
     await db.drop_all()
     await db.close()
     yield POSTGRES_URL
+
+
+@pytest.fixture
+async def server():
+    """A fake Telegram Bot API on 127.0.0.1 (test_zalo.py overrides it with the Zalo one)."""
+    fake = FakeTelegram()
+    await fake.start()
+    yield fake
+    await fake.close()
 
 
 @pytest.fixture

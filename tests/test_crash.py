@@ -4,18 +4,15 @@ beyond the documented at-least-once bound. Real process, real HTTP, real SQLite.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import signal
 import sqlite3
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import aiohttp
 
 from tests.fakes.zalo_server import FakeZaloServer, text_event
+from tests.helpers.instances import BotProcess
 from tests.helpers.waiting import eventually
 
 CADRES = 200
@@ -62,33 +59,6 @@ members = ["zalo:staff1"]
         "utf-8",
     )
     return path
-
-
-class BotProcess:
-    def __init__(self, config: Path, log: Path):
-        self.config, self.log = config, log
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with self.log.open("ab") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "bot", "run", "--config", str(self.config)],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, cwd=self.config.parent,
-            )
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 def unsent(tmp_path: Path) -> int:

@@ -29,13 +29,6 @@ CADRE = 30_000
 needs_postgres = pytest.mark.skipif(not POSTGRES_URL, reason="needs HOTLINE_TEST_POSTGRES_URL")
 
 
-@pytest.fixture
-async def server():
-    fake = FakeTelegram()
-    await fake.start()
-    yield fake
-    await fake.close()
-
 
 @pytest.fixture
 async def empty_postgres() -> str:

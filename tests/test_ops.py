@@ -4,26 +4,17 @@ does), and readiness following the database away and back (PostgreSQL behind a c
 from __future__ import annotations
 
 import aiohttp
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
 from bot.app import App
 from bot.config import load_config
-from tests.fakes.telegram_server import FakeTelegram
 from tests.helpers.instances import area_word, telegram_config
 from tests.helpers.tcp_proxy import TcpProxy
 from tests.helpers.waiting import eventually, eventually_async, free_port
 
 CADRE = 11
 
-
-@pytest.fixture
-async def server():
-    fake = FakeTelegram()
-    await fake.start()
-    yield fake
-    await fake.close()
 
 
 async def get(port: int, path: str) -> tuple[int, str]:

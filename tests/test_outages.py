@@ -14,20 +14,13 @@ from sqlalchemy import select, text
 from bot.app import App
 from bot.logs import setup_logging
 from storage.models import OutboxMessage
-from tests.fakes.telegram_server import TOKEN, FakeTelegram
+from tests.fakes.telegram_server import TOKEN
 from tests.helpers.harness import FakeClock
 from tests.helpers.waiting import eventually, free_port
 from tests.test_telegram import BOSS, CADRE, LAND, LAND_Q, SECRET, config, register
 
 PAGE = {"status": 502, "html": True, "description": "502 Bad Gateway"}
 
-
-@pytest.fixture
-async def server() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram()
-    await fake.start()
-    yield fake
-    await fake.close()
 
 
 @pytest.fixture

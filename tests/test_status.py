@@ -5,22 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from bot.app import App
 from bot.cli import main
 from bot.config import load_config
 from storage.models import Instance, OutboxMessage
-from tests.fakes.telegram_server import FakeTelegram
 from tests.helpers.instances import telegram_config
-
-
-@pytest.fixture
-async def server():
-    fake = FakeTelegram()
-    await fake.start()
-    yield fake
-    await fake.close()
 
 
 async def status(config, capsys) -> tuple[int, str]:  # type: ignore[no-untyped-def]

@@ -48,13 +48,6 @@ def config(tmp_path, server: FakeTelegram, **telegram: Any) -> Config:
     })
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[FakeTelegram]:
-    fake = FakeTelegram()
-    await fake.start()
-    yield fake
-    await fake.close()
-
 
 @pytest.fixture
 async def polling_bot(tmp_path, server) -> AsyncIterator[App]:
