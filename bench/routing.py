@@ -31,8 +31,8 @@ from bench.run import SUPERVISOR, FixedClock  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.report_worker import ReportWorker  # noqa: E402
 from bot.route_learner import RouteLearner  # noqa: E402
-from handlers import route_learning, route_model  # noqa: E402
 from handlers.core import Hotline  # noqa: E402
+from handlers.intake import route_learning, route_model  # noqa: E402
 from handlers.messages import ChatRef, Inbound  # noqa: E402
 from handlers.textutil import fold  # noqa: E402
 from storage.db import Database  # noqa: E402

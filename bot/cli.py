@@ -235,7 +235,7 @@ def _routing(cfg: Config, action: str, cases: str | None) -> int:
     """`train`: what the report worker does, now (it keeps the result only if no worse on the
     held-out tickets). `eval`: the saved model (trained first when there is none; keywords when
     no model_file is configured) on the cases, with the confusion pairs."""
-    from handlers import route_learning, route_model
+    from handlers.intake import route_learning, route_model
 
     settings = cfg.settings()
     path = Path(cfg.routing.model_file) if cfg.routing.model_file else None

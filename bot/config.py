@@ -16,8 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.ratelimit import ChannelLimits
+from handlers.intake.routing import Router
 from handlers.messages import Identity, topic_key
-from handlers.routing import Router
 from handlers.settings import AreaSpec, Deadlines, FollowupSettings, GroupSpec, HotlineSettings
 from handlers.textutil import fold
 from handlers.worktime import ClockHours, WorkCalendar, parse_sessions

@@ -14,8 +14,8 @@ from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from handlers import route_learning, route_model
 from handlers.core import Hotline
+from handlers.intake import route_learning, route_model
 from storage import repo
 
 log = logging.getLogger(__name__)

@@ -16,8 +16,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import event
 
-from handlers import followups
 from handlers.context import Outbound
+from handlers.desk import followups
 from storage.models import OutboxMessage
 
 if TYPE_CHECKING:

@@ -14,15 +14,16 @@ from datetime import datetime
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import cadre, groups, handbook, registration, staff, supervisor
 from handlers import format as fmt
 from handlers.context import Ctx, Outbound
+from handlers.desk import groups, staff, supervisor
+from handlers.desk.tickets import is_handler, load, parse_ticket, replied_ticket
 from handlers.errors import HotlineError, UsageError
 from handlers.help import help_text
+from handlers.intake import cadre, handbook, registration
 from handlers.messages import Inbound
 from handlers.settings import Clock, Deadlines, HotlineSettings
 from handlers.textutil import fold, one_line, storable
-from handlers.tickets import is_handler, load, parse_ticket, replied_ticket
 from storage import repo
 from storage.db import Database
 from storage.models import Ban, User

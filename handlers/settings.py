@@ -8,8 +8,8 @@ from datetime import date, datetime
 from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
+from handlers.intake.routing import Router
 from handlers.messages import ChatRef, Identity, topic_key
-from handlers.routing import Router
 
 RegistrationPolicy = Literal["open", "approval", "invite"]
 

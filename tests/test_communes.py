@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.communes import resolve_commune
+from handlers.intake.communes import resolve_commune
 from storage.communes import load_communes
 
 

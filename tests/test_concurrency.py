@@ -8,8 +8,8 @@ import uuid
 
 from sqlalchemy import func, select
 
-from handlers import handbook
 from handlers.core import APOLOGY
+from handlers.intake import handbook
 from handlers.messages import ChatRef, Identity, Inbound
 from storage.models import OutboxMessage, Ticket
 from tests.helpers.harness import CH

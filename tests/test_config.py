@@ -107,7 +107,7 @@ def test_member_list_keeps_its_id_when_groups_are_reordered(tmp_path):
 ])
 def test_example_keywords_route_everyday_questions(question, area):
     """'thủ tục' alone says nothing about the area: most questions ask for a procedure."""
-    from handlers.routing import classify
+    from handlers.intake.routing import classify
 
     found, _ = classify(question, load_config(EXAMPLE).settings().areas)
     assert found is not None and found.code == area

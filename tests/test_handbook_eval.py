@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import load_config
-from handlers.handbook import good_matches
-from handlers.routing import classify
+from handlers.intake.handbook import good_matches
+from handlers.intake.routing import classify
 from storage import handbook
 from storage.db import Database
 

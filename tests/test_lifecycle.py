@@ -181,7 +181,7 @@ async def test_redelivered_update_is_handled_once(hx):
 
 async def test_unexpected_error_apologises_and_keeps_working(hx, monkeypatch, caplog):
     await hx.register("an")
-    from handlers import cadre
+    from handlers.intake import cadre
 
     async def boom(ctx, args):  # type: ignore[no-untyped-def]
         raise RuntimeError("bug")

@@ -81,7 +81,7 @@ async def test_html_502_at_start_and_on_sends_is_waited_out_and_past_failures_re
 
 async def test_log_hygiene_webhook_outage_and_database_errors(tmp_path, server, captured_log,
                                                               monkeypatch, db_url):
-    from handlers import cadre
+    from handlers.intake import cadre
 
     port = free_port()
     cfg = config(tmp_path, server, mode="webhook", webhook_url=f"http://127.0.0.1:{port}/tg",

@@ -11,9 +11,9 @@ import pytest
 from bot.config import load_config
 from bot.report_worker import ReportWorker
 from bot.route_learner import RouteLearner
-from handlers import route_learning, route_model
-from handlers.route_model import Example
-from handlers.routing import Router
+from handlers.intake import route_learning, route_model
+from handlers.intake.route_model import Example
+from handlers.intake.routing import Router
 from handlers.settings import GroupSpec
 from tests.helpers.harness import CH, make_harness, texts_to
 
@@ -83,12 +83,12 @@ def test_bad_input_gets_a_clear_choice_list(eval_model):
 
 
 def test_missing_or_corrupt_model_falls_back_to_keywords_with_one_line(tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="handlers.route_model")
+    caplog.set_level(logging.INFO, logger="handlers.intake.route_model")
     assert route_model.load(tmp_path / "none.pickle", AREAS) is None
     broken = tmp_path / "broken.pickle"
     broken.write_bytes(b"\x80\x05garbage")
     assert route_model.load(broken, AREAS) is None
-    lines = [r for r in caplog.records if r.name == "handlers.route_model"]
+    lines = [r for r in caplog.records if r.name == "handlers.intake.route_model"]
     assert len(lines) == 2 and "not found" in lines[0].message and "unreadable" in lines[1].message
     router = Router(model=None)
     decision = router.decide("Xin hỏi hồ sơ cấp giấy chứng nhận quyền sử dụng đất lần đầu", AREAS)

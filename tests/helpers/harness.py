@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.sender import OutboxSender
-from handlers import followups, report_jobs
+from handlers import report_jobs
 from handlers.context import Outbound
 from handlers.core import Hotline
+from handlers.desk import followups
 from handlers.messages import Attachment, ChatRef, Identity, Inbound, Outgoing, Sent
 from handlers.settings import AreaSpec, Deadlines, GroupSpec, HotlineSettings
 from handlers.worktime import ClockHours

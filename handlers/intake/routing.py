@@ -2,7 +2,7 @@
 
 `Router.decide` answers with the area when it is sure, else with at most three ranked
 candidates for the cadre to choose from (plus "Lĩnh vực khác…" for the full list). The model
-itself (handlers/route_model.py) is trained away from the event loop (the report worker) and
+itself (handlers/intake/route_model.py) is trained away from the event loop (the report worker) and
 swapped in whole; routing only reads it.
 """
 
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from handlers.textutil import fold
 
 if TYPE_CHECKING:  # settings holds the router: import its types for annotations only
-    from handlers.route_model import RouteModel
+    from handlers.intake.route_model import RouteModel
     from handlers.settings import AreaSpec
 
 MAX_CHOICES = 3

@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from handlers import route_model
-from handlers.route_model import Example, RouteModel
-from handlers.routing import Router
+from handlers.intake import route_model
+from handlers.intake.route_model import Example, RouteModel
+from handlers.intake.routing import Router
 from handlers.settings import AreaSpec
 
 HOLDOUT_EVERY = 10

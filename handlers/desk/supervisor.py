@@ -11,9 +11,9 @@ from datetime import timedelta
 
 from handlers import format as fmt
 from handlers import report_jobs, reports
-from handlers.communes import resolve_commune
 from handlers.context import Ctx
 from handlers.errors import HotlineError, NotAllowed, UsageError
+from handlers.intake.communes import resolve_commune
 from handlers.messages import Choice, Identity
 from storage.models import Ban, Ticket, TicketStatus
 

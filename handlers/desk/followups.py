@@ -14,8 +14,8 @@ from sqlalchemy import func, select, true
 
 from handlers import format as fmt
 from handlers import reports
-from handlers.cadre import ask_rating
 from handlers.context import Outbound
+from handlers.intake.cadre import ask_rating
 from handlers.messages import Choice, Identity
 from handlers.settings import GroupSpec
 from storage import repo

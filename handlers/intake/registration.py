@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import secrets
 
-from handlers.communes import resolve_commune
 from handlers.context import Ctx
+from handlers.desk.tickets import typed_number
 from handlers.errors import HotlineError, NotAllowed, UsageError
+from handlers.intake.communes import resolve_commune
 from handlers.messages import Choice, Identity
-from handlers.tickets import typed_number
 from storage import repo
 from storage.models import Invite, User, UserStatus
 
@@ -194,7 +194,7 @@ async def _after_commune(ctx: Ctx, data: dict) -> None:
 
 
 async def _finish(ctx: Ctx, data: dict, position: str) -> None:
-    from handlers.communes import commune_by_id
+    from handlers.intake.communes import commune_by_id
 
     commune = commune_by_id(int(data["commune_id"]))
     if commune is None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from handlers import deadlines, handbook, registration
 from handlers import format as fmt
 from handlers.context import Ctx, Outbound
+from handlers.desk import deadlines
+from handlers.desk.tickets import load, parse_ticket
 from handlers.errors import HotlineError, UsageError
+from handlers.intake import handbook, registration
 from handlers.messages import ATTACHMENT_LABEL, Choice
 from handlers.settings import AreaSpec
-from handlers.tickets import load, parse_ticket
 from storage import repo
 from storage.models import Ticket, TicketStatus, User, UserStatus
 

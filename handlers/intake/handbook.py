@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from handlers import format as fmt
 from handlers.context import Ctx
+from handlers.desk.tickets import is_handler, typed_number
 from handlers.errors import HotlineError, NotAllowed, UsageError
+from handlers.intake.routing import classify
 from handlers.messages import Choice
-from handlers.routing import classify
 from handlers.textutil import one_line
-from handlers.tickets import is_handler, typed_number
 from storage import handbook, repo
 from storage.handbook import Hit
 from storage.models import HandbookEntry, HandbookUse, Ticket, TicketEvent, User, UserStatus
@@ -81,7 +81,7 @@ async def resolved(ctx: Ctx, args: str) -> None:
 
 async def still_ask(ctx: Ctx, args: str) -> None:
     """/vancanhoi — open the ticket as usual; staff see what the cadre already read."""
-    from handlers import cadre  # cadre imports this module
+    from handlers.intake import cadre  # cadre imports this module
 
     data = await _pending(ctx)
     use = await ctx.session.get(HandbookUse, data["use"])

@@ -1,0 +1,1 @@
+"""The desk: what agency staff and supervisors do with tickets — answers, transfers, follow-ups."""

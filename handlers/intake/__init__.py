@@ -1,0 +1,1 @@
+"""Intake: what a cadre meets first — registration, routing, a new ticket, handbook suggestions."""
