@@ -14,7 +14,6 @@ from datetime import datetime
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import format as fmt
 from handlers.context import Ctx, Outbound
 from handlers.desk import groups, staff, supervisor
 from handlers.desk.tickets import is_handler, load, parse_ticket, replied_ticket
@@ -23,6 +22,8 @@ from handlers.help import help_text
 from handlers.intake import cadre, handbook, registration
 from handlers.messages import Inbound
 from handlers.settings import Clock, Deadlines, HotlineSettings
+from handlers.texts import common
+from handlers.texts import format as fmt
 from handlers.textutil import fold, one_line, storable
 from storage import repo
 from storage.db import Database
@@ -32,10 +33,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Ctx, str], Awaitable[None]]
 
-APOLOGY = (
-    "Xin lỗi, hệ thống gặp lỗi khi xử lý tin nhắn này. Tin nhắn đã được ghi lại; "
-    "xin anh/chị thử lại sau ít phút hoặc gõ /trogiup."
-)
+APOLOGY = common.APOLOGY  # tests count the apologies by this text
 
 
 async def show_ticket(ctx: Ctx, args: str) -> None:
@@ -137,7 +135,7 @@ async def dispatch(ctx: Ctx) -> None:
         name, args = command
         handler = COMMANDS.get(name)
         if handler is None:
-            raise HotlineError(f"Không có lệnh /{name}. Gõ /trogiup để xem các lệnh.")
+            raise HotlineError(common.UNKNOWN_COMMAND, name=name)
         await handler(ctx, args)
         return
 
@@ -155,11 +153,7 @@ async def dispatch(ctx: Ctx) -> None:
     if state is not None and state.state == cadre.CHOOSE_AREA:
         # more words help the router decide; said aloud, so two questions are never merged silently
         pending = json.loads(state.data)["question"]
-        await ctx.reply(
-            f"Câu hỏi trước (“{one_line(pending)[:60]}”) đang chờ chọn lĩnh vực, nên nội dung vừa gửi "
-            "được ghép vào câu hỏi đó. Nếu đây là câu hỏi khác, xin chọn lĩnh vực cho câu hỏi trước "
-            "rồi gửi lại câu này."
-        )
+        await ctx.reply(common.QUESTION_MERGED.format(pending=one_line(pending)[:60]))
         await cadre.ask(ctx, f"{pending}\n{text}")
         return
     if msg.reply_to:
@@ -177,18 +171,14 @@ async def dispatch(ctx: Ctx) -> None:
                 await cadre.add_info(ctx, f"{linked.id} {text}")
             return
     if msg.attachments and msg.attachments[0].kind == "unsupported":
-        await ctx.reply(
-            "Zalo không cho bot xem nội dung tin nhắn này. Xin gửi câu hỏi bằng chữ "
-            "(có thể kèm ảnh chụp)."
-        )
+        await ctx.reply(common.ZALO_HIDDEN)
         return
     if not text and msg.attachments:
         await cadre.active_cadre(ctx)  # someone unregistered is shown how to register first
         if msg.attachments[0].kind in ("sticker", "voice"):
-            await ctx.reply("Bot chưa đọc được nhãn dán hay tin nhắn thoại. Xin gõ câu hỏi bằng chữ "
-                            "(có thể kèm ảnh chụp).")
+            await ctx.reply(common.STICKER_OR_VOICE)
         else:
-            await ctx.reply("Đã nhận tệp/ảnh. Xin gõ kèm nội dung câu hỏi để gửi cho tổ công tác.")
+            await ctx.reply(common.FILE_WITHOUT_TEXT)
         return
     await cadre.ask(ctx, text)
 
@@ -207,10 +197,7 @@ def is_conflict(err: DBAPIError) -> bool:
     """A transaction that failed only because a concurrent one won a race: worth running again."""
     code = getattr(err.orig, "sqlstate", None) or getattr(err.orig, "pgcode", None)
     return code in CONFLICT_CODES or "UNIQUE constraint failed" in str(err.orig)
-FLOOD_WARNING = (
-    "Anh/chị gửi quá nhiều tin trong thời gian ngắn; các tin tiếp theo trong một phút tới sẽ "
-    "không được xử lý. Xin gửi lại sau ít phút."
-)
+
 
 
 class FloodGuard:
@@ -353,7 +340,7 @@ class Hotline:
             return False
         if verdict == "warn":
             ctx = Ctx(session, self.settings, now, self.deadlines, msg=msg)
-            await ctx.reply(FLOOD_WARNING)
+            await ctx.reply(common.FLOOD_WARNING)
         log.info("flood guard dropped an update from %s", who)
         return True
 

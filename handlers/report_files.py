@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import reports
 from handlers.errors import HotlineError
-from handlers.format import STATUS_TEXT
 from handlers.reports import Counts, GroupRow, Period, Summary, WeeklySeries, percentile
 from handlers.settings import Deadlines, HotlineSettings
+from handlers.texts.format import STATUS_TEXT
 from handlers.textutil import one_line
 from storage.models import Ticket, TicketStatus, User
 

@@ -12,12 +12,12 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select, true
 
-from handlers import format as fmt
 from handlers import reports
 from handlers.context import Outbound
 from handlers.intake.cadre import ask_rating
 from handlers.messages import Choice, Identity
 from handlers.settings import GroupSpec
+from handlers.texts import format as fmt
 from storage import repo
 from storage.models import DigestLog, Ticket, TicketStatus
 

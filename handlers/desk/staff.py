@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from handlers import format as fmt
 from handlers.context import Ctx
 from handlers.desk import deadlines
 from handlers.desk.tickets import load, parse_ticket
 from handlers.errors import HotlineError, NotAllowed, UsageError
 from handlers.intake.cadre import card_choices
 from handlers.messages import Choice
+from handlers.texts import format as fmt
 from storage import repo
 from storage.models import Ticket, TicketStatus, User
 

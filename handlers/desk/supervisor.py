@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from handlers import format as fmt
 from handlers import report_jobs, reports
 from handlers.context import Ctx
 from handlers.errors import HotlineError, NotAllowed, UsageError
 from handlers.intake.communes import resolve_commune
 from handlers.messages import Choice, Identity
+from handlers.texts import format as fmt
 from storage.models import Ban, Ticket, TicketStatus
 
 FAILED_DAYS = 7  # /quahan also lists the messages the platforms refused in this many days

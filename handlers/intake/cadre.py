@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from handlers import format as fmt
 from handlers.context import Ctx, Outbound
 from handlers.desk import deadlines
 from handlers.desk.tickets import load, parse_ticket
@@ -13,6 +12,7 @@ from handlers.errors import HotlineError, UsageError
 from handlers.intake import handbook, registration
 from handlers.messages import ATTACHMENT_LABEL, Choice
 from handlers.settings import AreaSpec
+from handlers.texts import format as fmt
 from storage import repo
 from storage.models import Ticket, TicketStatus, User, UserStatus
 

@@ -6,12 +6,12 @@ import json
 
 from sqlalchemy import select
 
-from handlers import format as fmt
 from handlers.context import Ctx
 from handlers.desk.tickets import is_handler, typed_number
 from handlers.errors import HotlineError, NotAllowed, UsageError
 from handlers.intake.routing import classify
 from handlers.messages import Choice
+from handlers.texts import format as fmt
 from handlers.textutil import one_line
 from storage import handbook, repo
 from storage.handbook import Hit

@@ -1,0 +1,18 @@
+"""Every Vietnamese text the bot says, keyed by meaning, one module per role.
+
+- `common`: what any user may hear (errors, apologies, attachments, unknown commands).
+- `intake`: commune cadres (registration, asking, the handbook's suggestions).
+- `desk`: agency staff in their working groups (answers, transfers, follow-ups, bindings).
+- `supervisor`: supervisors (approvals, bans, escalations).
+- `reports`: report texts.
+- `format`: how a ticket reads (cards, lists, histories); it needs the models, the rest imports
+  nothing, so channels and storage may read the catalog without loading handler logic.
+
+A text with blanks is a `str.format` template with named fields: `X.format(number=n)`, or
+`HotlineError(X, number=n)`. tests/test_texts.py checks that no handler module outside this
+package holds a Vietnamese literal and that every use fills exactly the template's fields.
+"""
+
+from handlers.texts import common
+
+__all__ = ["common"]
