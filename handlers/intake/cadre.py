@@ -13,6 +13,7 @@ from handlers.intake import handbook, registration
 from handlers.messages import ATTACHMENT_LABEL, Choice
 from handlers.settings import AreaSpec
 from handlers.texts import format as fmt
+from handlers.texts import intake as t
 from storage import repo
 from storage.models import Ticket, TicketStatus, User, UserStatus
 
@@ -22,25 +23,16 @@ CHOOSE_AREA = "choose_area"
 async def active_cadre(ctx: Ctx) -> User:
     """The registered, approved cadre speaking; otherwise a Vietnamese explanation."""
     if ctx.msg.chat.kind == "group":
-        raise HotlineError("Lệnh này dùng khi nhắn riêng với bot, không dùng trong nhóm.")
+        raise HotlineError(t.GROUP_NOT_PRIVATE)
     user = await ctx.user()
     if user is None and ctx.is_supervisor:
-        raise HotlineError(
-            "Lãnh đạo không gửi câu hỏi qua đường dây này. Các lệnh của lãnh đạo: /tongket, "
-            "/quahan, /xephang, /xa, /xuat, /bieudo — gõ /trogiup để xem đầy đủ."
-        )
+        raise HotlineError(t.SUPERVISOR_DOES_NOT_ASK)
     if user is None:
-        raise HotlineError(
-            "Anh/chị chưa đăng ký nên câu hỏi chưa được gửi đi. "
-            + registration.how_to_register(ctx.settings.registration)
-        )
+        raise HotlineError(t.NOT_REGISTERED + registration.how_to_register(ctx.settings.registration))
     if user.status == UserStatus.PENDING:
-        raise HotlineError(
-            "Đăng ký của anh/chị đang chờ lãnh đạo duyệt; câu hỏi chưa được gửi đi. "
-            "Anh/chị sẽ nhận tin báo khi được duyệt."
-        )
+        raise HotlineError(t.PENDING)
     if user.status != UserStatus.ACTIVE:
-        raise HotlineError("Tài khoản của anh/chị chưa được chấp nhận. Xin liên hệ Sở Nội vụ.")
+        raise HotlineError(t.NOT_ACCEPTED)
     return user
 
 
@@ -50,7 +42,7 @@ async def ask(ctx: Ctx, question: str) -> None:
     if not question:
         raise UsageError("/hoi <nội dung câu hỏi> (hoặc gõ thẳng câu hỏi)")
     if len(question) < 8 and not ctx.msg.attachments:
-        raise HotlineError("Câu hỏi quá ngắn. Xin gõ rõ nội dung cần hỏi để tổ công tác trả lời được.")
+        raise HotlineError(t.TOO_SHORT)
     user = await active_cadre(ctx)
     if await handbook.suggest(ctx, question):
         return  # the cadre reads the handbook first: "Đã rõ" or "Vẫn cần hỏi"
@@ -71,13 +63,9 @@ async def route(ctx: Ctx, user: User, question: str, suggested: list[int] | None
     )
     likely = decision.choices
     if not likely:  # nothing to go on: every area
-        await ctx.reply("Câu hỏi thuộc lĩnh vực nào? Xin chọn số:", _area_choices(ctx.settings.areas))
+        await ctx.reply(t.WHICH_AREA, _area_choices(ctx.settings.areas))
         return
-    await ctx.reply(
-        "Câu hỏi có thể thuộc một trong các lĩnh vực sau. Xin chọn số; chưa thấy đúng lĩnh vực "
-        "thì chọn “Lĩnh vực khác…” để xem đủ danh sách:",
-        [*_area_choices(likely), Choice("Lĩnh vực khác…", "/linhvuc")],
-    )
+    await ctx.reply(t.LIKELY_AREAS, [*_area_choices(likely), Choice(t.OTHER_AREA, "/linhvuc")])
 
 
 def _area_choices(areas: Sequence[AreaSpec]) -> list[Choice]:
@@ -88,9 +76,9 @@ async def choose_area(ctx: Ctx, args: str) -> None:
     """/linhvuc <mã> — the answer to 'which area?'; /linhvuc alone lists every area."""
     state = await repo.get_state(ctx.session, ctx.state_key)
     if state is None or state.state != CHOOSE_AREA:
-        raise HotlineError("Không có câu hỏi nào đang chờ chọn lĩnh vực. Xin gõ câu hỏi.")
+        raise HotlineError(t.NO_AREA_QUESTION)
     if not args.strip():
-        await ctx.reply("Câu hỏi thuộc lĩnh vực nào? Xin chọn số:", _area_choices(ctx.settings.areas))
+        await ctx.reply(t.WHICH_AREA, _area_choices(ctx.settings.areas))
         return
     area = ctx.settings.area(args.strip())
     if area is None:
@@ -104,10 +92,10 @@ async def choose_area(ctx: Ctx, args: str) -> None:
 
 def card_choices(number: int) -> list[Choice]:
     return [
-        Choice("Nhận xử lý", f"/nhan {number}"),
-        Choice("Chuyển", f"/chuyen {number}"),
-        Choice("Vượt thẩm quyền", f"/vuot {number}"),
-        Choice("Đóng", f"/dong {number}"),
+        Choice(t.CARD_CLAIM, f"/nhan {number}"),
+        Choice(t.CARD_TRANSFER, f"/chuyen {number}"),
+        Choice(t.CARD_ESCALATE, f"/vuot {number}"),
+        Choice(t.CARD_CLOSE, f"/dong {number}"),
     ]
 
 
@@ -144,18 +132,16 @@ async def open_ticket(
         where = group.name
     else:
         await ctx.notify_supervisors(
-            f"⚠️ Chưa có tổ công tác nào phụ trách lĩnh vực “{area.name}”.\n\n{text}",
+            t.NO_GROUP_FOR_AREA.format(area=area.name, card=text),
             card_choices(ticket.id),
             ticket,
             ctx.msg.forward,
         )
-        where = "lãnh đạo (chưa có tổ phụ trách lĩnh vực này)"
+        where = t.TO_SUPERVISORS
+    tz = ctx.settings.timezone
     await ctx.reply(
-        f"Đã nhận câu hỏi, số phiếu #{ticket.id}.\n"
-        f"Lĩnh vực: {area.name}\nChuyển đến: {where}\n"
-        f"Hạn trả lời: {fmt.when(ticket.due_at, ctx.settings.timezone)}; "
-        f"hạn giải quyết: {fmt.when(ticket.resolution_due_at, ctx.settings.timezone)}\n"
-        f"Cần bổ sung thông tin: /bosung {ticket.id} <nội dung>.",
+        t.RECEIVED.format(number=ticket.id, area=area.name, where=where, due=fmt.when(ticket.due_at, tz),
+                          resolution_due=fmt.when(ticket.resolution_due_at, tz)),
         ticket=ticket,
     )
     return ticket
@@ -166,10 +152,10 @@ async def my_tickets(ctx: Ctx, args: str) -> None:
     user = await active_cadre(ctx)
     tickets = await repo.tickets_of_asker(ctx.session, user.id or 0)
     if not tickets:
-        await ctx.reply("Anh/chị chưa có phiếu hỏi nào. Cứ gõ câu hỏi để gửi.")
+        await ctx.reply(t.NO_TICKETS)
         return
     lines = [fmt.line(t, ctx.settings) for t in tickets]
-    await ctx.reply("Các phiếu của anh/chị (mới nhất trước):\n" + "\n".join(lines))
+    await ctx.reply(t.MY_TICKETS + "\n".join(lines))
 
 
 async def add_info(ctx: Ctx, args: str) -> None:
@@ -179,19 +165,19 @@ async def add_info(ctx: Ctx, args: str) -> None:
         raise UsageError("/bosung <số phiếu> <nội dung bổ sung>")
     ticket = await load(ctx, number, asker=True)
     if ticket.status not in TicketStatus.ACTIVE:
-        raise HotlineError(f"Phiếu #{number} đã đóng. Xin gửi câu hỏi mới nếu còn vướng mắc.")
+        raise HotlineError(t.CLOSED_ASK_ANEW, number=number)
     await repo.add_event(ctx.session, number, "info", str(ctx.who), ctx.now, text, ctx.msg.display_name)
     if ticket.status == TicketStatus.WAITING:
         deadlines.resume(ticket, ctx)
     if ticket.status in (TicketStatus.ANSWERED, TicketStatus.WAITING):
         ticket.status = TicketStatus.IN_PROGRESS
     group = ctx.settings.group_by_key(ticket.group_key)
-    note = f"➕ Phiếu #{number} — cán bộ bổ sung thông tin:\n{text}"
+    note = t.INFO_TO_GROUP.format(number=number, text=text)
     if group:
         await ctx.send_to_group(group, note, ticket=ticket, forward=ctx.msg.forward)
     else:
         await ctx.notify_supervisors(note, ticket=ticket, forward=ctx.msg.forward)
-    await ctx.reply(f"Đã chuyển nội dung bổ sung của phiếu #{number} đến tổ công tác.", ticket=ticket)
+    await ctx.reply(t.INFO_SENT.format(number=number), ticket=ticket)
 
 
 async def resolved(ctx: Ctx, args: str) -> None:
@@ -199,18 +185,18 @@ async def resolved(ctx: Ctx, args: str) -> None:
     number, _ = await parse_ticket(ctx, args, "/xong <số phiếu>")
     ticket = await load(ctx, number, asker=True)
     if ticket.status in (TicketStatus.CLOSED, TicketStatus.CANCELLED):
-        await ctx.reply(f"Phiếu #{number} đã đóng trước đó.")
+        await ctx.reply(t.ALREADY_CLOSED.format(number=number))
         return
     ticket.status = TicketStatus.CLOSED
     ticket.closed_at = ctx.now
     await repo.add_event(ctx.session, number, "close", str(ctx.who), ctx.now,
-                         "Cán bộ xác nhận đã giải quyết", ctx.msg.display_name)
-    await ctx.reply(f"Đã đóng phiếu #{number}. Cảm ơn anh/chị!", ticket=ticket)
+                         t.RESOLVED_EVENT, ctx.msg.display_name)
+    await ctx.reply(t.CLOSED_THANKS.format(number=number), ticket=ticket)
     if ticket.answered_at is not None:  # nothing to rate when nobody answered
         await ask_rating(ctx, ticket)
     group = ctx.settings.group_by_key(ticket.group_key)
     if group:
-        await ctx.send_to_group(group, f"✅ Phiếu #{number}: cán bộ xác nhận đã giải quyết, phiếu đã đóng.")
+        await ctx.send_to_group(group, t.RESOLVED_TO_GROUP.format(number=number))
 
 
 async def not_resolved(ctx: Ctx, args: str) -> None:
@@ -218,12 +204,9 @@ async def not_resolved(ctx: Ctx, args: str) -> None:
     number, text = await parse_ticket(ctx, args, "/chua <số phiếu> [còn vướng mắc gì]")
     ticket = await load(ctx, number, asker=True)
     if ticket.status == TicketStatus.CANCELLED:
-        raise HotlineError(f"Phiếu #{number} đã hủy. Xin gửi câu hỏi mới.")
+        raise HotlineError(t.CANCELLED_ASK_ANEW, number=number)
     if ticket.status not in (TicketStatus.ANSWERED, TicketStatus.CLOSED):
-        raise HotlineError(
-            f"Phiếu #{number} chưa có câu trả lời; tổ công tác vẫn đang xử lý. "
-            f"Cần nói thêm điều gì, xin gõ /bosung {number} <nội dung>."
-        )
+        raise HotlineError(t.NOT_ANSWERED_YET, number=number)
     ticket.status = TicketStatus.IN_PROGRESS
     ticket.closed_at = None
     ticket.paused_at = None
@@ -233,18 +216,15 @@ async def not_resolved(ctx: Ctx, args: str) -> None:
     hours = area.first_response_hours if area else 8.0
     deadlines.schedule(ticket, ctx, ctx.now, ctx.deadlines.add_hours(ctx.now, hours))
     await repo.add_event(ctx.session, number, "reopen", str(ctx.who), ctx.now, text, ctx.msg.display_name)
-    note = f"🔁 Phiếu #{number} được mở lại: cán bộ báo chưa giải quyết được."
+    note = t.REOPENED_TO_GROUP.format(number=number)
     if text:
-        note += f"\nÝ kiến: {text}"
+        note += t.OPINION.format(text=text)
     group = ctx.settings.group_by_key(ticket.group_key)
     if group:
         await ctx.send_to_group(group, note, ticket=ticket)
     else:
         await ctx.notify_supervisors(note, ticket=ticket)
-    await ctx.reply(
-        f"Đã mở lại phiếu #{number} và báo tổ công tác. Anh/chị có thể /bosung {number} <nội dung>.",
-        ticket=ticket,
-    )
+    await ctx.reply(t.REOPENED.format(number=number), ticket=ticket)
 
 
 async def cancel(ctx: Ctx, args: str) -> None:
@@ -252,21 +232,21 @@ async def cancel(ctx: Ctx, args: str) -> None:
     number, _ = await parse_ticket(ctx, args, "/huy <số phiếu>")
     ticket = await load(ctx, number, asker=True)
     if ticket.status not in TicketStatus.ACTIVE:
-        raise HotlineError(f"Phiếu #{number} đã đóng, không hủy được nữa.")
+        raise HotlineError(t.CLOSED_CANNOT_CANCEL, number=number)
     ticket.status = TicketStatus.CANCELLED
     ticket.closed_at = ctx.now
     await repo.add_event(ctx.session, number, "cancel", str(ctx.who), ctx.now, "", ctx.msg.display_name)
-    await ctx.reply(f"Đã hủy phiếu #{number}.", ticket=ticket)
+    await ctx.reply(t.CANCELLED.format(number=number), ticket=ticket)
     group = ctx.settings.group_by_key(ticket.group_key)
     if group:
-        await ctx.send_to_group(group, f"✖️ Phiếu #{number} đã được cán bộ hủy; không cần trả lời nữa.")
+        await ctx.send_to_group(group, t.CANCELLED_TO_GROUP.format(number=number))
 
 
 async def ask_rating(out: Outbound, ticket: Ticket) -> None:
     """After closing: the cadre may rate the answer 1–5."""
     await out.send_to_asker(
         ticket,
-        f"Anh/chị đánh giá câu trả lời của phiếu #{ticket.id} thế nào? (1 = kém … 5 = rất tốt)",
+        t.RATE_ASK.format(number=ticket.id),
         [Choice(f"{k} ★", f"/danhgia {ticket.id} {k}") for k in range(1, 6)],
     )
 
@@ -279,9 +259,9 @@ async def rate(ctx: Ctx, args: str) -> None:
         raise UsageError(usage)
     ticket = await load(ctx, number, asker=True)
     if ticket.status != TicketStatus.CLOSED:
-        raise HotlineError(f"Phiếu #{number} chưa đóng; đánh giá sau khi vấn đề được giải quyết.")
+        raise HotlineError(t.RATE_NOT_CLOSED, number=number)
     if ticket.answered_at is None:
-        raise HotlineError(f"Phiếu #{number} chưa có câu trả lời nào để đánh giá.")
+        raise HotlineError(t.RATE_NO_ANSWER, number=number)
     ticket.rating = int(score)
     await repo.add_event(ctx.session, number, "rating", str(ctx.who), ctx.now, score, ctx.msg.display_name)
-    await ctx.reply(f"Cảm ơn anh/chị đã đánh giá phiếu #{number}: {score}/5.")
+    await ctx.reply(t.RATED.format(number=number, score=score))

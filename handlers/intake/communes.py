@@ -6,11 +6,12 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from handlers.texts import intake as t
+from handlers.texts.words import COMMUNE_KIND_OF_PREFIX
 from handlers.textutil import fold
 from storage.communes import CommuneInfo, load_communes
 
 _PREFIX = re.compile(r"^(xa|phuong|thi tran|tt|p|x)\s+")
-_KIND_OF_PREFIX = {"xa": "xã", "x": "xã", "phuong": "phường", "p": "phường"}
 
 
 @dataclass(frozen=True)
@@ -21,8 +22,10 @@ class Option:
     @property
     def label(self) -> str:
         if self.former_name:
-            return f"{self.former_name} ({self.commune.former_district} cũ) → nay là {self.commune.name}"
-        return f"{self.commune.name} ({self.commune.former_district} cũ)"
+            return t.COMMUNE_OPTION_FORMER.format(
+                former=self.former_name, district=self.commune.former_district, commune=self.commune.name
+            )
+        return t.COMMUNE_OPTION.format(commune=self.commune.name, district=self.commune.former_district)
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ def resolve_commune(text: str) -> Resolution:
     current, former = _indexes()
     if prefix not in ("thi tran", "tt"):  # a "thị trấn" no longer exists: only former names
         hits = current.get(core, [])
-        kind = _KIND_OF_PREFIX.get(prefix or "")
+        kind = COMMUNE_KIND_OF_PREFIX.get(prefix or "")
         same_kind = [c for c in hits if c.kind == kind] if kind else hits
         hits = same_kind or hits
         if hits:

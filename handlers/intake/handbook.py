@@ -12,6 +12,8 @@ from handlers.errors import HotlineError, NotAllowed, UsageError
 from handlers.intake.routing import classify
 from handlers.messages import Choice
 from handlers.texts import format as fmt
+from handlers.texts import intake as t
+from handlers.texts.words import EDIT, RETIRE
 from handlers.textutil import one_line
 from storage import handbook, repo
 from storage.handbook import Hit
@@ -52,12 +54,14 @@ async def suggest(ctx: Ctx, question: str) -> bool:
     await ctx.session.flush()
     await repo.set_state(ctx.session, ctx.state_key, ctx.now, state=SUGGESTING,
                          data={"question": question, "entries": ids, "use": use.id})
-    lines = ["📘 Sổ tay hướng dẫn có thể đã có câu trả lời:"]
+    lines = [t.HANDBOOK_MAY_ANSWER]
     for h in hits:  # labelled by the entry's number, the one /sotay xem takes
-        lines.append(f"• Mục {h.entry.id}: {h.entry.question}\n   {_preview(h.entry)}")
-    lines.append("Xem đầy đủ một mục, hoặc chọn “Đã rõ” hay “Vẫn cần hỏi” (câu hỏi sẽ được gửi đi).")
-    choices = [Choice(f"Xem mục {h.entry.id}", f"/sotay xem {h.entry.id}") for h in hits]
-    choices += [Choice("Đã rõ, cảm ơn", "/daro"), Choice("Vẫn cần hỏi", "/vancanhoi")]
+        lines.append(
+            t.HANDBOOK_HIT.format(id=h.entry.id, question=h.entry.question, preview=_preview(h.entry))
+        )
+    lines.append(t.HANDBOOK_READ_OR_DECIDE)
+    choices = [Choice(t.HANDBOOK_SEE.format(id=h.entry.id), f"/sotay xem {h.entry.id}") for h in hits]
+    choices += [Choice(t.HANDBOOK_CLEAR, "/daro"), Choice(t.HANDBOOK_STILL_ASK, "/vancanhoi")]
     await ctx.reply("\n".join(lines), choices)
     return True
 
@@ -65,7 +69,7 @@ async def suggest(ctx: Ctx, question: str) -> bool:
 async def _pending(ctx: Ctx) -> dict:
     state = await repo.get_state(ctx.session, ctx.state_key)
     if state is None or state.state != SUGGESTING:
-        raise HotlineError("Không có câu hỏi nào đang chờ. Xin gõ câu hỏi.")
+        raise HotlineError(t.HANDBOOK_NOTHING_PENDING)
     return json.loads(state.data)
 
 
@@ -76,7 +80,7 @@ async def resolved(ctx: Ctx, args: str) -> None:
     if use is not None:
         use.outcome = "resolved"
     await repo.set_state(ctx.session, ctx.state_key, ctx.now, state="", data={})
-    await ctx.reply("Cảm ơn anh/chị. Nếu còn vướng mắc, cứ gõ câu hỏi mới.")
+    await ctx.reply(t.HANDBOOK_THANKS)
 
 
 async def still_ask(ctx: Ctx, args: str) -> None:
@@ -98,11 +102,11 @@ async def command(ctx: Ctx, args: str) -> None:
     head = head.lower()
     if head == "xem" and (entry_id := typed_number(rest)) is not None:
         await show(ctx, entry_id)
-    elif head in ("xoa", "xóa") and (entry_id := typed_number(rest)) is not None:
+    elif head in RETIRE and (entry_id := typed_number(rest)) is not None:
         await retire(ctx, entry_id)
     elif (number := typed_number(head)) is not None:
         action, _, text = rest.strip().partition(" ")
-        if action and action.lower() not in ("sua", "sửa"):
+        if action and action.lower() not in EDIT:
             raise UsageError(USAGE)
         await publish(ctx, number, text.strip() if action else "")
     else:
@@ -112,11 +116,11 @@ async def command(ctx: Ctx, args: str) -> None:
 async def show(ctx: Ctx, entry_id: int) -> None:
     entry = await ctx.session.get(HandbookEntry, entry_id)
     if entry is None or not entry.current:
-        raise HotlineError(f"Không có mục sổ tay số {entry_id}.")
-    source = f", từ phiếu {entry.source}" if entry.source.startswith("#") else ""
-    text = (
-        f"📘 Sổ tay — mục {entry.id} ({fmt.area_name(ctx.settings, entry.area_code)}{source})\n"
-        f"{entry.question}\n\n{entry.answer}"
+        raise HotlineError(t.HANDBOOK_NO_ENTRY, id=entry_id)
+    source = t.HANDBOOK_FROM_TICKET.format(source=entry.source) if entry.source.startswith("#") else ""
+    text = t.HANDBOOK_ENTRY.format(
+        id=entry.id, area=fmt.area_name(ctx.settings, entry.area_code), source=source,
+        question=entry.question, answer=entry.answer,
     )
     state = await repo.get_state(ctx.session, ctx.state_key)
     if state is None or state.state != SUGGESTING:
@@ -124,9 +128,9 @@ async def show(ctx: Ctx, entry_id: int) -> None:
         return
     # read while deciding about a question: the question's choices stay on offer
     others = [i for i in json.loads(state.data)["entries"] if i != entry.id]
-    choices = [Choice("Đã rõ, cảm ơn", "/daro"), Choice("Vẫn cần hỏi", "/vancanhoi")]
-    choices += [Choice(f"Xem mục {i}", f"/sotay xem {i}") for i in others]
-    await ctx.reply(f"{text}\n\nĐã rõ chưa? Chọn bên dưới (“Vẫn cần hỏi”: câu hỏi được gửi đi).", choices)
+    choices = [Choice(t.HANDBOOK_CLEAR, "/daro"), Choice(t.HANDBOOK_STILL_ASK, "/vancanhoi")]
+    choices += [Choice(t.HANDBOOK_SEE.format(id=i), f"/sotay xem {i}") for i in others]
+    await ctx.reply(t.HANDBOOK_STILL_DECIDING.format(entry=text), choices)
 
 
 async def publish(ctx: Ctx, number: int, new_answer: str) -> None:
@@ -134,19 +138,16 @@ async def publish(ctx: Ctx, number: int, new_answer: str) -> None:
     ticket = await repo.get_ticket(ctx.session, number)
     overseen = ticket is not None and ctx.is_supervisor and ctx.settings.oversees(ctx.who, ticket.area_code)
     if ticket is None or not (overseen or is_handler(ctx, ticket)):
-        raise HotlineError(f"Không tìm thấy phiếu #{number}, hoặc phiếu không thuộc tổ này.")
+        raise HotlineError(t.HANDBOOK_TICKET_NOT_HERE, number=number)
     q = select(HandbookEntry).where(HandbookEntry.ticket_id == number, HandbookEntry.current.is_(True))
     existing = (await ctx.session.execute(q)).scalars().first()
     if existing is not None:
         if not new_answer:
-            raise HotlineError(
-                f"Phiếu #{number} đã có trong sổ tay (mục {existing.id}). "
-                f"Sửa: /sotay {number} sửa <nội dung>."
-            )
+            raise HotlineError(t.HANDBOOK_ALREADY, number=number, id=existing.id)
         existing.answer = new_answer
         existing.published_by, existing.published_at = str(ctx.who), ctx.now
         await handbook.save(ctx.session, existing)
-        await ctx.reply(f"Đã sửa mục sổ tay {existing.id} (phiếu #{number}).")
+        await ctx.reply(t.HANDBOOK_EDITED.format(id=existing.id, number=number))
         return
     answer = new_answer
     if not answer:
@@ -157,26 +158,23 @@ async def publish(ctx: Ctx, number: int, new_answer: str) -> None:
         )
         answer = (await ctx.session.execute(q2)).scalars().first() or ""
     if not answer:
-        raise HotlineError(f"Phiếu #{number} chưa có câu trả lời để đưa vào sổ tay.")
+        raise HotlineError(t.HANDBOOK_NO_ANSWER, number=number)
     entry = await handbook.add(
         ctx.session, ticket.area_code, ticket.question, answer, source=f"#{number}",
         by=str(ctx.who), now=ctx.now, ticket_id=number,
     )
-    await ctx.reply(
-        f"📘 Đã đưa phiếu #{number} vào sổ tay (mục {entry.id}). Cán bộ hỏi điều tương tự sẽ được "
-        f"gợi ý ngay. Sửa: /sotay {number} sửa <nội dung>."
-    )
+    await ctx.reply(t.HANDBOOK_PUBLISHED.format(number=number, id=entry.id))
 
 
 async def retire(ctx: Ctx, entry_id: int) -> None:
     if not ctx.is_supervisor:
-        raise NotAllowed("Chỉ lãnh đạo mới được gỡ mục khỏi sổ tay.")
+        raise NotAllowed(t.HANDBOOK_RETIRE_SUPERVISORS_ONLY)
     entry = await ctx.session.get(HandbookEntry, entry_id)
     # a supervisor limited to some areas retires only their entries
     if entry is None or not entry.current or not ctx.settings.oversees(ctx.who, entry.area_code):
-        raise HotlineError(f"Không có mục sổ tay số {entry_id}.")
+        raise HotlineError(t.HANDBOOK_NO_ENTRY, id=entry_id)
     await handbook.retire(ctx.session, entry)
-    await ctx.reply(f"Đã gỡ mục {entry_id} khỏi sổ tay.")
+    await ctx.reply(t.HANDBOOK_RETIRED.format(id=entry_id))
 
 
 async def lookup(ctx: Ctx, args: str) -> None:
@@ -185,17 +183,18 @@ async def lookup(ctx: Ctx, args: str) -> None:
         user = await ctx.session.execute(select(User).where(User.identity == str(ctx.who)))
         me = user.scalars().first()
         if me is None or me.status != UserStatus.ACTIVE:
-            raise NotAllowed("Xin đăng ký (/dangky) để tra cứu sổ tay.")
+            raise NotAllowed(t.HANDBOOK_REGISTER_FIRST)
     if not args.strip():
         raise UsageError("/tracuu <từ khóa>")
     hits = await handbook.search(ctx.session, args, limit=5)
     if not hits:
-        await ctx.reply("Không tìm thấy mục nào trong sổ tay. Anh/chị có thể gửi câu hỏi để được trả lời.")
+        await ctx.reply(t.HANDBOOK_NOTHING_FOUND)
         return
-    lines = ["📘 Kết quả tra cứu sổ tay:"]
-    lines += [f"• Mục {h.entry.id}: {h.entry.question}" for h in hits]
+    lines = [t.HANDBOOK_RESULTS]
+    lines += [t.HANDBOOK_RESULT.format(id=h.entry.id, question=h.entry.question) for h in hits]
     await ctx.reply(
-        "\n".join(lines), [Choice(f"Xem mục {h.entry.id}", f"/sotay xem {h.entry.id}") for h in hits]
+        "\n".join(lines),
+        [Choice(t.HANDBOOK_SEE.format(id=h.entry.id), f"/sotay xem {h.entry.id}") for h in hits],
     )
 
 
@@ -205,9 +204,10 @@ async def note_suggestions(ctx: Ctx, ticket: Ticket, entry_ids: list[int]) -> st
     if not entry_ids or ticket.id is None:
         return None
     q = select(HandbookEntry).where(HandbookEntry.id.in_(entry_ids))
-    titles = [f"mục {e.id}: {one_line(e.question)}" for e in (await ctx.session.execute(q)).scalars()]
+    titles = [t.HANDBOOK_READ_TITLE.format(id=e.id, question=one_line(e.question))
+              for e in (await ctx.session.execute(q)).scalars()]
     if not titles:
         return None
-    line = "Cán bộ đã xem sổ tay: " + "; ".join(titles)
+    line = t.HANDBOOK_READ + "; ".join(titles)
     await repo.add_event(ctx.session, ticket.id, "handbook", "bot", ctx.now, line)
     return line

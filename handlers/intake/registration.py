@@ -10,24 +10,16 @@ from handlers.desk.tickets import typed_number
 from handlers.errors import HotlineError, NotAllowed, UsageError
 from handlers.intake.communes import resolve_commune
 from handlers.messages import Choice, Identity
+from handlers.texts import intake as t
+from handlers.texts import supervisor as sv
 from storage import repo
 from storage.models import Invite, User, UserStatus
 
-USAGE = "/dangky Họ tên | Xã/phường | Chức vụ  (hoặc chỉ gõ /dangky để được hướng dẫn từng bước)"
+USAGE = t.REGISTER_LINE
 
 # What each field may be, in the one-line form and step by step alike: one printable line
 # (a line break would let a name add fake lines to the cards staff read), within bounds.
 LIMITS = {"name": (3, 80), "commune": (2, 100), "position": (2, 120)}
-FIELD_RULE = {
-    "name": "Họ tên chưa hợp lệ (một dòng, 3–80 ký tự)",
-    "commune": "Tên xã/phường chưa hợp lệ (một dòng, không quá 100 ký tự)",
-    "position": "Chức vụ chưa hợp lệ (một dòng, 2–120 ký tự)",
-}
-RETYPE = {
-    "name": ", xin gõ lại (ví dụ: Nguyễn Văn An):",
-    "commune": ", xin gõ lại:",
-    "position": ", xin gõ lại (ví dụ: Công chức địa chính):",
-}
 
 
 def valid(field: str, text: str) -> str | None:
@@ -50,58 +42,48 @@ async def start(ctx: Ctx, args: str) -> None:
         return
     user = await ctx.user()
     if user and user.status == UserStatus.ACTIVE:
-        await ctx.reply(
-            f"Chào {user.name}! Anh/chị cứ gõ câu hỏi, hệ thống sẽ chuyển đến đúng tổ công tác "
-            "và báo số phiếu cùng hạn trả lời. Gõ /trogiup để xem các lệnh."
-        )
+        await ctx.reply(t.WELCOME_BACK.format(name=user.name))
         return
-    await ctx.reply(
-        "Chào anh/chị! Đây là đường dây hỗ trợ các xã, phường của tỉnh: câu hỏi được chuyển đến "
-        "đúng sở, ngành và theo dõi đến khi có trả lời.\n" + how_to_register(ctx.settings.registration)
-    )
+    await ctx.reply(t.WELCOME + how_to_register(ctx.settings.registration))
 
 
 def how_to_register(policy: str) -> str:
     """What an unregistered person should type: under the invite policy, /dangky alone only
     asks for the code, so say /thamgia at once."""
     if policy == "invite":
-        return ("Trước hết xin anh/chị đăng ký bằng mã mời của Sở Nội vụ: gõ /thamgia <mã mời>. "
-                "Chưa có mã, xin liên hệ Sở Nội vụ.")
-    return ("Trước hết xin anh/chị đăng ký: gõ /dangky để được hướng dẫn, hoặc gửi một dòng\n"
-            "/dangky Họ tên | Xã/phường | Chức vụ")
+        return t.HOW_TO_REGISTER_INVITE
+    return t.HOW_TO_REGISTER
 
 
 async def join(ctx: Ctx, args: str) -> None:
     """/thamgia <mã mời>: under the invite policy, an invite fixes the commune."""
     if ctx.msg.chat.kind != "private":  # the questions that follow would be group messages
-        raise HotlineError("Xin gõ /thamgia <mã mời> trong tin nhắn riêng với bot, không dùng trong nhóm.")
+        raise HotlineError(t.JOIN_IN_PRIVATE)
     invite = await repo.get_invite(ctx.session, args.strip())
     if invite is None or invite.used_by:
-        raise HotlineError("Mã mời không đúng hoặc đã được dùng. Xin liên hệ Sở Nội vụ để nhận mã mới.")
+        raise HotlineError(t.INVITE_INVALID)
     await repo.set_state(
         ctx.session, ctx.state_key, ctx.now, state=ASK_NAME,
         data={"invite": invite.code, "commune_id": invite.commune_id},
     )
-    await ctx.reply("Mã mời hợp lệ. Xin cho biết họ và tên của anh/chị:")
+    await ctx.reply(t.INVITE_ACCEPTED)
 
 
 async def register(ctx: Ctx, args: str) -> None:
     """/dangky — guided, or one line `Họ tên | Xã/phường | Chức vụ`."""
     if ctx.msg.chat.kind != "private":
-        raise HotlineError("Xin đăng ký trong tin nhắn riêng với bot, không đăng ký trong nhóm.")
+        raise HotlineError(t.REGISTER_IN_PRIVATE)
     user = await ctx.user()
     if user and user.status == UserStatus.ACTIVE:
-        await ctx.reply(f"Anh/chị đã đăng ký rồi ({user.name}, {user.position}).")
+        await ctx.reply(t.ALREADY_REGISTERED.format(name=user.name, position=user.position))
         return
     state = await repo.get_state(ctx.session, ctx.state_key)
     data = json.loads(state.data) if state else {}
     if ctx.settings.registration == "invite" and "invite" not in data:
-        raise HotlineError(
-            "Đăng ký cần mã mời của Sở Nội vụ. Khi có mã, gõ /thamgia <mã mời>."
-        )
+        raise HotlineError(t.INVITE_NEEDED)
     if not args.strip():
         await repo.set_state(ctx.session, ctx.state_key, ctx.now, state=ASK_NAME, data=data)
-        await ctx.reply("Xin cho biết họ và tên của anh/chị:")
+        await ctx.reply(t.ASK_NAME)
         return
     parts = [p.strip() for p in args.split("|")]
     fields = ("name", "position") if "invite" in data and len(parts) == 2 else ("name", "commune", "position")
@@ -111,7 +93,7 @@ async def register(ctx: Ctx, args: str) -> None:
     for field, part in zip(fields, parts, strict=True):
         value = valid(field, part)
         if value is None:
-            raise HotlineError(f"{FIELD_RULE[field]}. Cách dùng: {USAGE}")
+            raise HotlineError(t.FIELD_INVALID, rule=t.FIELD_RULE[field], usage=USAGE)
         values[field] = value
     data.update(name=values["name"], position=values["position"])
     if "commune" not in values:  # the invite already says which commune
@@ -124,22 +106,22 @@ async def on_step(ctx: Ctx, state: str, data: dict, text: str) -> None:
     """A plain message while registering answers the current step."""
     text = text.strip()
     if not text:
-        await ctx.reply("Xin gõ câu trả lời bằng chữ.")
+        await ctx.reply(t.TYPE_IN_WORDS)
         return
     field = {ASK_NAME: "name", ASK_COMMUNE: "commune", ASK_POSITION: "position"}[state]
     value = valid(field, text)
     if value is None:
-        await ctx.reply(FIELD_RULE[field] + RETYPE[field])
+        await ctx.reply(t.FIELD_RULE[field] + t.RETYPE[field])
         return
     text = value
     if state == ASK_NAME:
         data["name"] = text
         if "commune_id" in data:
             await repo.set_state(ctx.session, ctx.state_key, ctx.now, state=ASK_POSITION, data=data)
-            await ctx.reply("Chức vụ của anh/chị? (ví dụ: Công chức địa chính)")
+            await ctx.reply(t.ASK_POSITION)
             return
         await repo.set_state(ctx.session, ctx.state_key, ctx.now, state=ASK_COMMUNE, data=data)
-        await ctx.reply("Anh/chị công tác ở xã/phường nào? (tên mới hoặc tên cũ trước sáp nhập đều được)")
+        await ctx.reply(t.ASK_COMMUNE)
     elif state == ASK_COMMUNE:
         await _pick_commune(ctx, data, text)
     elif state == ASK_POSITION:
@@ -151,7 +133,7 @@ async def choose_commune(ctx: Ctx, args: str) -> None:
     state = await repo.get_state(ctx.session, ctx.state_key)
     commune_id = typed_number(args)
     if state is None or state.state != ASK_COMMUNE or commune_id is None:
-        raise HotlineError("Không có câu hỏi chọn xã nào đang chờ. Gõ /dangky để đăng ký.")
+        raise HotlineError(t.NO_COMMUNE_QUESTION)
     data = json.loads(state.data)
     data["commune_id"] = commune_id
     await _after_commune(ctx, data)
@@ -164,23 +146,18 @@ async def _pick_commune(ctx: Ctx, data: dict, text: str) -> None:
         option = found.unique
         data["commune_id"] = option.commune.id
         if option.former_name:
-            await ctx.reply(
-                f"{option.former_name} ({option.commune.former_district} cũ) nay thuộc "
-                f"{option.commune.name}. Hệ thống ghi nhận anh/chị ở {option.commune.name}."
-            )
+            await ctx.reply(t.FORMER_COMMUNE.format(
+                former=option.former_name, district=option.commune.former_district,
+                commune=option.commune.name,
+            ))
         await _after_commune(ctx, data)
         return
     if not found.options:
-        await ctx.reply(
-            f"Không tìm thấy xã/phường “{text}” trong 130 xã, phường của tỉnh. "
-            "Xin gõ lại tên (có thể gõ không dấu, tên cũ trước sáp nhập cũng được):"
-        )
+        await ctx.reply(t.COMMUNE_UNKNOWN.format(text=text))
         return
-    intro = "Không có tên trùng khớp. Có phải một trong các xã/phường sau?" if found.suggested else (
-        f"“{text}” trùng tên với nhiều đơn vị. Anh/chị ở đơn vị nào?"
-    )
+    intro = t.COMMUNE_SUGGESTED if found.suggested else t.COMMUNE_AMBIGUOUS.format(text=text)
     await ctx.reply(
-        intro + "\n(Chọn số, hoặc gõ lại tên đầy đủ.)",
+        intro + t.CHOOSE_OR_RETYPE,
         [Choice(o.label, f"/chonxa {o.commune.id}") for o in found.options],
     )
 
@@ -190,7 +167,7 @@ async def _after_commune(ctx: Ctx, data: dict) -> None:
         await _finish(ctx, data, data["position"])
         return
     await repo.set_state(ctx.session, ctx.state_key, ctx.now, state=ASK_POSITION, data=data)
-    await ctx.reply("Chức vụ của anh/chị? (ví dụ: Công chức địa chính, Phó Chủ tịch UBND xã)")
+    await ctx.reply(t.ASK_POSITION_AFTER_COMMUNE)
 
 
 async def _finish(ctx: Ctx, data: dict, position: str) -> None:
@@ -198,7 +175,7 @@ async def _finish(ctx: Ctx, data: dict, position: str) -> None:
 
     commune = commune_by_id(int(data["commune_id"]))
     if commune is None:
-        raise HotlineError("Xã/phường không hợp lệ. Xin gõ /dangky để làm lại.")
+        raise HotlineError(t.COMMUNE_INVALID)
     user = await ctx.user()
     if user is None:
         user = User(identity=str(ctx.who), created_at=ctx.now)
@@ -218,17 +195,12 @@ async def _finish(ctx: Ctx, data: dict, position: str) -> None:
     await repo.set_state(ctx.session, ctx.state_key, ctx.now, state="", data={})
     summary = f"{user.name} — {user.position}, {commune.name}"
     if user.status == UserStatus.ACTIVE:
-        await ctx.reply(
-            f"Đăng ký xong: {summary}.\nTừ giờ anh/chị cứ gõ câu hỏi; hệ thống sẽ báo số phiếu "
-            "và hạn trả lời. Gõ /trogiup để xem các lệnh."
-        )
+        await ctx.reply(t.REGISTERED.format(summary=summary))
         return
-    await ctx.reply(
-        f"Đã nhận đăng ký: {summary}.\nLãnh đạo sẽ duyệt sớm; anh/chị sẽ nhận tin báo khi được duyệt."
-    )
+    await ctx.reply(t.REGISTRATION_RECEIVED.format(summary=summary))
     await ctx.notify_supervisors(
-        f"Đăng ký mới chờ duyệt: {summary} ({ctx.who}).",
-        [Choice("Duyệt", f"/duyet {ctx.who}"), Choice("Từ chối", f"/tuchoi {ctx.who}")],
+        sv.NEW_REGISTRATION.format(summary=summary, who=ctx.who),
+        [Choice(sv.APPROVE, f"/duyet {ctx.who}"), Choice(sv.REJECT, f"/tuchoi {ctx.who}")],
     )
 
 
@@ -243,26 +215,19 @@ async def approve(ctx: Ctx, args: str, accept: bool = True) -> None:
         raise UsageError(f"{command} <kênh:mã người dùng>, ví dụ {command} zalo:123456") from None
     user = await repo.get_user(ctx.session, str(who))
     if user is None:
-        raise HotlineError(f"Không có đăng ký nào của {who}.")
+        raise HotlineError(sv.NO_REGISTRATION, who=who)
     if user.status == (UserStatus.ACTIVE if accept else UserStatus.REJECTED):
-        await ctx.reply(f"Đăng ký của {user.name} ({who}) đã được xử lý trước đó.")
+        await ctx.reply(sv.ALREADY_DECIDED.format(name=user.name, who=who))
         return
     if not accept and user.status == UserStatus.ACTIVE:  # one rule: /tuchoi decides, /chan revokes
-        raise HotlineError(
-            f"{user.name} ({who}) đã được duyệt và đang dùng đường dây; /tuchoi chỉ dùng cho đăng ký "
-            f"đang chờ. Muốn ngừng cho người này dùng, gõ /chan {who} <lý do>."
-        )
+        raise HotlineError(sv.REJECT_ACTIVE, name=user.name, who=who)
     user.status = UserStatus.ACTIVE if accept else UserStatus.REJECTED
     if accept:
-        await ctx.reply(f"Đã duyệt {user.name} ({who}).")
-        await ctx.send_to(
-            who, "Đăng ký của anh/chị đã được duyệt. Từ giờ anh/chị cứ gõ câu hỏi để gửi lên tỉnh."
-        )
+        await ctx.reply(sv.APPROVED.format(name=user.name, who=who))
+        await ctx.send_to(who, t.APPROVED)
     else:
-        await ctx.reply(f"Đã từ chối đăng ký của {user.name} ({who}).")
-        await ctx.send_to(
-            who, "Đăng ký của anh/chị chưa được chấp nhận. Xin liên hệ Sở Nội vụ nếu cần hỗ trợ."
-        )
+        await ctx.reply(sv.REJECTED.format(name=user.name, who=who))
+        await ctx.send_to(who, t.REJECTED)
 
 
 async def invite(ctx: Ctx, args: str) -> None:
@@ -274,13 +239,10 @@ async def invite(ctx: Ctx, args: str) -> None:
     found = resolve_commune(args)
     option = found.unique
     if option is None:
-        names = "; ".join(o.label for o in found.options) or "không có"
-        raise HotlineError(f"Cần đúng một xã/phường. Các đơn vị khớp: {names}.")
+        names = "; ".join(o.label for o in found.options) or sv.NO_MATCH
+        raise HotlineError(sv.ONE_COMMUNE_NEEDED, names=names)
     code = secrets.token_hex(3).upper()
     ctx.session.add(
         Invite(code=code, commune_id=option.commune.id, created_by=str(ctx.who), created_at=ctx.now)
     )
-    await ctx.reply(
-        f"Mã mời cho {option.commune.name}: {code}\n"
-        f"Gửi cho cán bộ: nhắn cho bot “/thamgia {code}” rồi làm theo hướng dẫn."
-    )
+    await ctx.reply(sv.INVITE_CODE.format(commune=option.commune.name, code=code))

@@ -5,6 +5,7 @@
 - `desk`: agency staff in their working groups (answers, transfers, follow-ups, bindings).
 - `supervisor`: supervisors (approvals, bans, escalations).
 - `reports`: report texts.
+- `words`: Vietnamese words the bot reads in what people type.
 - `format`: how a ticket reads (cards, lists, histories); it needs the models, the rest imports
   nothing, so channels and storage may read the catalog without loading handler logic.
 
@@ -13,6 +14,6 @@ A text with blanks is a `str.format` template with named fields: `X.format(numbe
 package holds a Vietnamese literal and that every use fills exactly the template's fields.
 """
 
-from handlers.texts import common
+from handlers.texts import common, intake, supervisor, words
 
-__all__ = ["common"]
+__all__ = ["common", "intake", "supervisor", "words"]

@@ -1,0 +1,7 @@
+"""Vietnamese words the bot reads in what people type (not texts it says)."""
+
+# a commune's kind, as the commune list names it, from the prefix typed before its name (folded)
+COMMUNE_KIND_OF_PREFIX = {"xa": "xã", "x": "xã", "phuong": "phường", "p": "phường"}
+# /sotay's sub-commands, with and without diacritics
+EDIT = ("sua", "sửa")
+RETIRE = ("xoa", "xóa")
