@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select, true
 
-from handlers import reports
+from handlers import reports, texts
 from handlers.context import Outbound
 from handlers.intake.cadre import ask_rating
 from handlers.messages import Choice, Identity
@@ -71,17 +71,17 @@ async def remind_groups(out: Outbound) -> None:
         out, Ticket.remind_at <= out.now, Ticket.reminder_sent_at.is_(None),
         Ticket.due_at > out.now,
     )
-    await _notify_groups(out, tickets, "⏰ Nhắc: các phiếu sắp đến hạn trả lời:")
+    await _notify_groups(out, tickets, texts.desk.REMIND)
     for t in tickets:
         t.reminder_sent_at = out.now
         assert t.id is not None
-        await repo.add_event(out.session, t.id, "remind", "bot", out.now, "Nhắc trước hạn")
+        await repo.add_event(out.session, t.id, "remind", "bot", out.now, texts.desk.REMIND_EVENT)
 
 
 async def notify_due(out: Outbound) -> None:
     """At the deadline: the group is told which tickets are now due."""
     tickets = await _open(out, Ticket.due_at <= out.now, Ticket.due_notice_sent_at.is_(None))
-    await _notify_groups(out, tickets, "⚠️ Đã đến hạn mà chưa trả lời:")
+    await _notify_groups(out, tickets, texts.desk.DUE)
     for t in tickets:
         t.due_notice_sent_at = out.now
         t.reminder_sent_at = t.reminder_sent_at or out.now  # never remind after the deadline
@@ -92,7 +92,7 @@ async def notify_unresolved(out: Outbound) -> None:
     tickets = await _open(
         out, Ticket.resolution_due_at <= out.now, Ticket.resolution_notice_sent_at.is_(None)
     )
-    await _notify_groups(out, tickets, "⌛ Đã quá hạn giải quyết mà phiếu vẫn chưa xong:")
+    await _notify_groups(out, tickets, texts.desk.UNRESOLVED)
     for t in tickets:
         t.resolution_notice_sent_at = out.now
 
@@ -112,21 +112,23 @@ async def escalate_overdue(out: Outbound) -> None:
         assert t.id is not None and t.due_at is not None
         group = out.settings.group_by_key(t.group_key)
         hours = out.deadlines.hours_between(t.due_at, out.now)
-        lines[t.id] = (
-            f"#{t.id} {fmt.area_name(out.settings, t.area_code)} — {fmt.commune_name(t.commune_id)}"
-            f" — {group.name if group else 'chưa có tổ'} — trễ {reports.num(hours)} giờ làm việc"
-            + (f" (đã hoãn: {t.postpone_reason})" if t.postpone_reason else "")
-        )
+        postponed = t.postpone_reason
+        lines[t.id] = texts.supervisor.OVERDUE_LINE.format(
+            number=t.id, area=fmt.area_name(out.settings, t.area_code),
+            commune=fmt.commune_name(t.commune_id),
+            group=group.name if group else texts.supervisor.NO_GROUP, hours=reports.num(hours),
+        ) + (texts.supervisor.POSTPONED_BECAUSE.format(reason=postponed) if postponed else "")
         t.overdue_escalated_at = out.now
-        await repo.add_event(out.session, t.id, "overdue", "bot", out.now, f"Trễ {reports.num(hours)} giờ")
+        await repo.add_event(out.session, t.id, "overdue", "bot", out.now,
+                             texts.supervisor.OVERDUE_EVENT.format(hours=reports.num(hours)))
     for sup in sorted(out.settings.supervisors, key=str):
         mine = [t for t in late if out.settings.oversees(sup, t.area_code)]
         if not mine:
             continue
         await out.send_to(
             sup,
-            "🚨 Phiếu quá hạn chưa được trả lời:\n" + "\n".join(lines[t.id] for t in mine),  # type: ignore[index]
-            [Choice(f"Xem #{t.id}", f"/phieu {t.id}") for t in mine[:5]],
+            texts.supervisor.OVERDUE + "\n".join(lines[t.id] for t in mine),  # type: ignore[index]
+            [Choice(texts.supervisor.SEE_NUMBER.format(number=t.id), f"/phieu {t.id}") for t in mine[:5]],
             mine[0] if len(mine) == 1 else None,
         )
 
@@ -145,9 +147,8 @@ async def check_back(out: Outbound) -> None:
         days = out.settings.followup.autoclose_after_days
         await out.send_to_asker(
             t,
-            f"Phiếu #{t.id}: câu trả lời đã giải quyết được vấn đề của anh/chị chưa?\n"
-            f"Nếu không phản hồi trong {days:g} ngày, phiếu sẽ tự đóng là đã giải quyết.",
-            [Choice("Đã xong", f"/xong {t.id}"), Choice("Chưa", f"/chua {t.id}")],
+            texts.desk.CHECK_BACK.format(number=t.id, days=days),
+            [Choice(texts.desk.DONE, f"/xong {t.id}"), Choice(texts.desk.NOT_YET, f"/chua {t.id}")],
         )
         await repo.add_event(out.session, t.id, "checkback", "bot", out.now)
 
@@ -162,10 +163,8 @@ async def auto_close(out: Outbound) -> None:
         assert t.id is not None
         t.status = TicketStatus.CLOSED
         t.closed_at = out.now
-        await repo.add_event(
-            out.session, t.id, "close", "bot", out.now, "Tự đóng: cán bộ không phản hồi"
-        )
-        await out.send_to_asker(t, f"Phiếu #{t.id} đã tự đóng vì không có phản hồi thêm.")
+        await repo.add_event(out.session, t.id, "close", "bot", out.now, texts.desk.AUTO_CLOSE_EVENT)
+        await out.send_to_asker(t, texts.desk.AUTO_CLOSED.format(number=t.id))
         if t.answered_at is not None:
             await ask_rating(out, t)
 
@@ -188,8 +187,7 @@ async def daily_digest(out: Outbound, today: date) -> None:
         lines = [fmt.line(t, out.settings, out.now) for t in tickets]
         await out.send_to_group(
             group,
-            f"📋 {group.name} — phiếu đang chờ ({today:%d/%m/%Y}), cũ nhất trước:\n"
-            + "\n".join(lines),
+            texts.desk.GROUP_DIGEST.format(group=group.name, today=today) + "\n".join(lines),
         )
     if not out.settings.supervisors or not await _once(out, f"supervisors:{today.isoformat()}"):
         return
@@ -200,8 +198,8 @@ async def daily_digest(out: Outbound, today: date) -> None:
     start = datetime.combine(previous, time(0), tzinfo=tz)
     end = datetime.combine(today, time(0), tzinfo=tz)
     last = today - timedelta(days=1)
-    span = f"ngày {previous:%d/%m/%Y}" if previous == last else (
-        f"từ {previous:%d/%m} đến hết {last:%d/%m/%Y}")
+    span = texts.supervisor.DIGEST_DAY.format(day=previous) if previous == last else (
+        texts.supervisor.DIGEST_DAYS.format(first=previous, last=last))
     overdue = await repo.overdue_tickets(out.session, out.now)
     # a supervisor limited to some areas gets the numbers of those areas only
     views: dict[frozenset[str] | None, list[Identity]] = {}
@@ -214,10 +212,11 @@ async def daily_digest(out: Outbound, today: date) -> None:
         closed = await _count(out, scope, Ticket.closed_at >= start, Ticket.closed_at < end)
         late = [t for t in overdue if areas is None or t.area_code in areas]
         lines = [
-            f"📊 Số liệu {span}"
-            + (f" ({', '.join(fmt.area_name(out.settings, a) for a in sorted(areas))})" if areas else "")
-            + f": {received} câu hỏi mới, {answered} đã trả lời, {closed} đã đóng.",
-            f"Đang quá hạn: {len(late)} phiếu.",
+            texts.supervisor.DIGEST_NUMBERS.format(span=span)
+            + (texts.supervisor.DIGEST_AREAS.format(
+                areas=", ".join(fmt.area_name(out.settings, a) for a in sorted(areas))) if areas else "")
+            + texts.supervisor.DIGEST_COUNTS.format(received=received, answered=answered, closed=closed),
+            texts.supervisor.DIGEST_OVERDUE.format(count=len(late)),
         ]
         lines += [fmt.line(t, out.settings) for t in late[:20]]
         total, failed = await reports.failed_deliveries(out.session, start, areas)

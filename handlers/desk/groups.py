@@ -12,10 +12,12 @@ from handlers.context import Ctx
 from handlers.errors import HotlineError, NotAllowed, UsageError
 from handlers.messages import ChatRef, Choice
 from handlers.settings import GroupSpec
+from handlers.texts import desk as t
+from handlers.texts import supervisor as sv
 from handlers.textutil import one_line
 from storage.models import BindingChange, GroupBinding
 
-USAGE = "/nhom <mã lĩnh vực> [mã khác…] [| Tên tổ]  — hoặc /nhom bo để gỡ"
+USAGE = t.BIND_LINE
 PENDING, APPROVED, REFUSED = "pending", "approved", "refused"
 NAME_LIMIT = 80
 
@@ -23,7 +25,7 @@ NAME_LIMIT = 80
 async def load(session: AsyncSession) -> list[GroupSpec]:
     rows = (await session.execute(select(GroupBinding).order_by(GroupBinding.at))).scalars()
     return [
-        GroupSpec(r.channel, r.chat_id, r.name or "Tổ công tác", tuple(r.areas.split()), r.thread_id)
+        GroupSpec(r.channel, r.chat_id, r.name or t.DEFAULT_GROUP_NAME, tuple(r.areas.split()), r.thread_id)
         for r in rows
     ]
 
@@ -33,9 +35,9 @@ def _names(ctx: Ctx, codes: list[str]) -> str:
 
 
 def _describe(ctx: Ctx, change: BindingChange) -> str:
-    what = _names(ctx, change.areas.split()) if change.areas else "gỡ khỏi mọi lĩnh vực"
-    where = change.chat_id + (f" (chủ đề {change.thread_id})" if change.thread_id else "")
-    return f"nhóm “{change.name}” ({change.channel}:{where}) — {what}"
+    what = _names(ctx, change.areas.split()) if change.areas else t.UNBOUND_EVERYWHERE
+    where = change.chat_id + (t.TOPIC.format(thread=change.thread_id) if change.thread_id else "")
+    return t.CHANGE.format(name=change.name, channel=change.channel, where=where, what=what)
 
 
 def _may_decide(ctx: Ctx, codes: set[str]) -> bool:
@@ -47,25 +49,28 @@ async def bind(ctx: Ctx, args: str) -> None:
     """/nhom in a group: a supervisor binds at once; a chat administrator asks."""
     chat = ctx.msg.chat
     if chat.kind != "group":
-        raise HotlineError("Lệnh /nhom dùng trong nhóm của tổ công tác.")
+        raise HotlineError(t.BIND_IN_GROUP)
     codes_text, _, name = args.partition("|")
     codes = codes_text.split()
     current = ctx.group
     if not codes:
-        where = f"{current.name}: {', '.join(current.areas)}" if current else "chưa gắn lĩnh vực nào"
-        await ctx.reply(f"Nhóm này {where}.\nCách dùng: {USAGE}")
+        where = (t.GROUP_AREAS.format(name=current.name, areas=", ".join(current.areas)) if current
+                 else t.NO_AREAS)
+        await ctx.reply(t.THIS_GROUP.format(where=where, usage=USAGE))
         return
     if not (ctx.msg.is_chat_admin or ctx.is_supervisor):
-        raise NotAllowed("Chỉ quản trị viên của nhóm hoặc lãnh đạo mới được đề nghị gắn nhóm với lĩnh vực.")
+        raise NotAllowed(t.BIND_ADMINS_ONLY)
     if codes == ["bo"]:
         codes = []
     unknown = [c for c in codes if ctx.settings.area(c) is None]
     if unknown:
         known = ", ".join(a.code for a in ctx.settings.areas)
-        raise UsageError(f"{USAGE}. Mã không có: {', '.join(unknown)}. Các mã: {known}")
+        raise UsageError(t.UNKNOWN_CODES.format(usage=USAGE, unknown=", ".join(unknown), known=known))
     name = one_line(name)[:NAME_LIMIT]
     if not name:
-        name = current.name if current else "Tổ " + _names(ctx, codes).replace(";", ",")
+        name = current.name if current else t.GROUP_NAME_OF_AREAS.format(
+            areas=_names(ctx, codes).replace(";", ",")
+        )
     previous = current.areas if current else ()
     change = BindingChange(
         key=chat.topic_key, channel=chat.channel, chat_id=chat.chat_id, thread_id=chat.thread_id,
@@ -78,18 +83,18 @@ async def bind(ctx: Ctx, args: str) -> None:
         await _apply(ctx, change)
         return
     if ctx.is_supervisor and not ctx.msg.is_chat_admin:
-        raise NotAllowed("Anh/chị chỉ được gắn nhóm với các lĩnh vực mình phụ trách.")
+        raise NotAllowed(t.BIND_OWN_AREAS_ONLY)
     for older in await _pending(ctx.session, chat.topic_key):  # the newest request replaces them
-        older.status, older.decided_at, older.note = REFUSED, ctx.now, "thay bằng yêu cầu mới"
+        older.status, older.decided_at, older.note = REFUSED, ctx.now, t.REPLACED
     ctx.session.add(change)
     await ctx.session.flush()
-    until = ("Nhóm chưa nhận phiếu của các lĩnh vực này cho đến khi yêu cầu được duyệt." if codes
-             else "Nhóm vẫn như hiện nay cho đến khi yêu cầu được duyệt.")
-    await ctx.reply(f"Đã gửi yêu cầu #{change.id} tới lãnh đạo: {_describe(ctx, change)}. {until}")
+    until = t.UNTIL_APPROVED_NEW if codes else t.UNTIL_APPROVED_SAME
+    await ctx.reply(t.REQUEST_SENT.format(number=change.id, change=_describe(ctx, change), until=until))
     asker = one_line(ctx.msg.display_name)[:NAME_LIMIT] or str(ctx.who)
-    text = (f"Yêu cầu gắn nhóm #{change.id} chờ duyệt: {_describe(ctx, change)}; "
-            f"người đề nghị: {asker} ({ctx.who}).")
-    choices = [Choice("Duyệt", f"/duyetnhom {change.id}"), Choice("Từ chối", f"/tuchoinhom {change.id}")]
+    text = t.REQUEST_TO_SUPERVISORS.format(
+        number=change.id, change=_describe(ctx, change), asker=asker, who=ctx.who
+    )
+    choices = [Choice(sv.APPROVE, f"/duyetnhom {change.id}"), Choice(sv.REJECT, f"/tuchoinhom {change.id}")]
     for sup in sorted(ctx.settings.supervisors, key=str):
         if all(ctx.settings.oversees(sup, c) for c in touched):
             await ctx.send_to(sup, text, choices)
@@ -105,35 +110,36 @@ async def _pending(session: AsyncSession, key: str | None = None) -> list[Bindin
 async def decide(ctx: Ctx, args: str, accept: bool = True) -> None:
     """/duyetnhom [số] and /tuchoinhom <số> [lý do]: without a number, the pending requests."""
     if not ctx.is_supervisor:
-        raise NotAllowed("Lệnh này chỉ dành cho lãnh đạo, người giám sát.")
+        raise NotAllowed(t.SUPERVISORS_ONLY)
     command = "/duyetnhom" if accept else "/tuchoinhom"
     number, _, reason = args.strip().partition(" ")
     if not number:
         pending = [c for c in await _pending(ctx.session)
                    if _may_decide(ctx, set(c.areas.split()) | set(c.previous.split()))]
         if not pending:
-            await ctx.reply("Không có yêu cầu gắn nhóm nào chờ duyệt.")
+            await ctx.reply(t.NO_REQUESTS)
             return
-        lines = ["Yêu cầu gắn nhóm chờ duyệt:"]
-        lines += [f"#{c.id}: {_describe(ctx, c)} ({c.requested_by})" for c in pending]
-        lines.append("Duyệt: /duyetnhom <số>; từ chối: /tuchoinhom <số> [lý do].")
+        lines = [t.REQUESTS]
+        lines += [t.REQUEST_LINE.format(number=c.id, change=_describe(ctx, c), who=c.requested_by)
+                  for c in pending]
+        lines.append(t.HOW_TO_DECIDE)
         await ctx.reply("\n".join(lines))
         return
     if not (number.isascii() and number.isdigit()) or len(number) > 9:
         raise UsageError(f"{command} <số yêu cầu>")
     change = await ctx.session.get(BindingChange, int(number))
     if change is None or not _may_decide(ctx, set(change.areas.split()) | set(change.previous.split())):
-        raise HotlineError(f"Không có yêu cầu gắn nhóm #{number} mà anh/chị được duyệt.")
+        raise HotlineError(t.NO_REQUEST, number=number)
     if change.status != PENDING:
-        await ctx.reply(f"Yêu cầu gắn nhóm #{change.id} đã được xử lý trước đó.")
+        await ctx.reply(t.REQUEST_DECIDED.format(number=change.id))
         return
     chat = ChatRef(change.channel, change.chat_id, "group", change.thread_id)
     if not accept:
         change.status, change.decided_by, change.decided_at = REFUSED, str(ctx.who), ctx.now
         change.note = one_line(reason)[:200]
-        because = f" Lý do: {change.note}." if change.note else ""
-        await ctx.reply(f"Đã từ chối yêu cầu gắn nhóm #{change.id}.")
-        await ctx.send(chat, f"Lãnh đạo không duyệt yêu cầu gắn nhóm #{change.id}.{because}")
+        because = t.BECAUSE.format(note=change.note) if change.note else ""
+        await ctx.reply(t.REQUEST_REFUSED.format(number=change.id))
+        await ctx.send(chat, t.REQUEST_REFUSED_TO_GROUP.format(number=change.id, because=because))
         return
     await _apply(ctx, change)
 
@@ -164,23 +170,21 @@ async def _apply(ctx: Ctx, change: BindingChange) -> None:
                 losers.setdefault(g.key, (g, []))[1].append(code)
                 break
     lost_here = [c for c in change.previous.split() if c not in codes]
-    summary = f"Đã gắn {_describe(ctx, change)} (yêu cầu #{change.id}, {ctx.who} duyệt)."
+    summary = t.BOUND_SUMMARY.format(change=_describe(ctx, change), number=change.id, who=ctx.who)
     if ctx.msg.chat != chat:
         await ctx.reply(summary)
     if codes:
-        text = (f"Đã gắn nhóm “{change.name}” với lĩnh vực: {_names(ctx, codes)}. "
-                "Phiếu mới sẽ được gửi vào đây.")
+        text = t.BOUND_TO_GROUP.format(name=change.name, areas=_names(ctx, codes))
     else:
-        text = "Đã gỡ nhóm này khỏi các lĩnh vực (cấu hình gốc, nếu có, được áp dụng lại)."
+        text = t.UNBOUND_TO_GROUP
     if lost_here and codes:
-        text += f" Nhóm không còn nhận phiếu mới của: {_names(ctx, lost_here)}."
+        text += t.NO_LONGER.format(areas=_names(ctx, lost_here))
     await ctx.send(chat, text)
     for group, lost in losers.values():
         await ctx.send_to_group(
             group,
-            f"Thông báo: từ nay phiếu mới về {_names(ctx, lost)} được chuyển tới nhóm “{change.name}” "
-            f"(lãnh đạo {ctx.who} duyệt). Các phiếu đang mở vẫn do nhóm xử lý.",
+            t.LOST_AREAS.format(areas=_names(ctx, lost), name=change.name, who=ctx.who),
         )
     for sup in sorted(ctx.settings.supervisors, key=str):
         if sup != ctx.who:
-            await ctx.send_to(sup, f"Thay đổi gắn nhóm: {summary}")
+            await ctx.send_to(sup, t.BINDING_CHANGED.format(summary=summary))

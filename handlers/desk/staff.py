@@ -8,7 +8,9 @@ from handlers.desk.tickets import load, parse_ticket
 from handlers.errors import HotlineError, NotAllowed, UsageError
 from handlers.intake.cadre import card_choices
 from handlers.messages import Choice
+from handlers.texts import desk as t
 from handlers.texts import format as fmt
+from handlers.texts.words import DURATION_UNITS
 from storage import repo
 from storage.models import Ticket, TicketStatus, User
 
@@ -19,7 +21,7 @@ def _actor(ctx: Ctx) -> str:
     """How staff are named to others: their name, and the group they answer for."""
     name = ctx.msg.display_name or str(ctx.who)
     groups = ctx.staff_groups()
-    return f"{name} ({groups[0].name})" if groups else name
+    return t.ACTOR.format(name=name, group=groups[0].name) if groups else name
 
 
 def _first_response(ticket: Ticket, ctx: Ctx) -> None:
@@ -32,7 +34,7 @@ def _first_response(ticket: Ticket, ctx: Ctx) -> None:
 async def _active(ctx: Ctx, number: int) -> Ticket:
     ticket = await load(ctx, number, staff=True)
     if ticket.status in FINISHED:
-        raise HotlineError(f"Phiếu #{number} đã đóng ({fmt.STATUS_TEXT[ticket.status]}).")
+        raise HotlineError(t.ALREADY_FINISHED, number=number, status=fmt.STATUS_TEXT[ticket.status])
     return ticket
 
 
@@ -50,14 +52,12 @@ async def answer(ctx: Ctx, args: str) -> None:
     await repo.add_event(ctx.session, number, "answer", str(ctx.who), ctx.now, text, _actor(ctx))
     await ctx.send_to_asker(
         ticket,
-        f"💬 Trả lời phiếu #{number} từ {_actor(ctx)}:\n{text or '(xem ảnh/tệp kèm theo)'}\n\n"
-        f"Vấn đề đã được giải quyết chưa? Chọn bên dưới, hoặc gõ /xong {number} hay "
-        f"/chua {number} <còn vướng mắc gì>.",
-        [Choice("Đã giải quyết", f"/xong {number}"), Choice("Chưa", f"/chua {number}")],
+        t.ANSWER.format(number=number, actor=_actor(ctx), text=text or t.SEE_ATTACHMENT),
+        [Choice(t.RESOLVED, f"/xong {number}"), Choice(t.NOT_YET, f"/chua {number}")],
         ctx.msg.forward,
     )
     who = ctx.msg.display_name or str(ctx.who)  # the group is where this is read: no need to name it
-    await _tell_team(ctx, ticket, f"✅ Đã gửi trả lời phiếu #{number} cho cán bộ — {who} trả lời.")
+    await _tell_team(ctx, ticket, t.ANSWER_SENT.format(number=number, who=who))
 
 
 async def _tell_team(ctx: Ctx, ticket: Ticket, text: str) -> None:
@@ -74,14 +74,14 @@ async def claim(ctx: Ctx, args: str) -> None:
     number, _ = await parse_ticket(ctx, args, "/nhan <số phiếu>")
     ticket = await _active(ctx, number)
     if ticket.claimed_by and ticket.claimed_by != str(ctx.who):
-        await ctx.reply(f"Phiếu #{number} đã có người nhận xử lý trước ({ticket.claimed_by}).")
+        await ctx.reply(t.CLAIMED_BEFORE.format(number=number, who=ticket.claimed_by))
         return
     ticket.claimed_by = str(ctx.who)
     if ticket.status == TicketStatus.NEW:
         ticket.status = TicketStatus.IN_PROGRESS
     await repo.add_event(ctx.session, number, "claim", str(ctx.who), ctx.now, "", _actor(ctx))
-    await _tell_team(ctx, ticket, f"👤 Phiếu #{number}: {_actor(ctx)} nhận xử lý.")
-    await ctx.send_to_asker(ticket, f"Phiếu #{number} đang được {_actor(ctx)} xử lý.")
+    await _tell_team(ctx, ticket, t.CLAIMED.format(number=number, actor=_actor(ctx)))
+    await ctx.send_to_asker(ticket, t.CLAIMED_TO_ASKER.format(number=number, actor=_actor(ctx)))
 
 
 async def transfer(ctx: Ctx, args: str) -> None:
@@ -92,8 +92,7 @@ async def transfer(ctx: Ctx, args: str) -> None:
     area = ctx.settings.area(code.strip())
     if area is None:
         await ctx.reply(
-            f"Chuyển phiếu #{number} sang lĩnh vực nào? Chọn số, hoặc gõ "
-            f"/chuyen {number} <mã lĩnh vực> [lý do].",
+            t.TRANSFER_WHERE.format(number=number),
             [Choice(a.name, f"/chuyen {number} {a.code}") for a in ctx.settings.areas
              if a.code != ticket.area_code],
             ticket=ticket,
@@ -101,7 +100,7 @@ async def transfer(ctx: Ctx, args: str) -> None:
         return
     group = ctx.settings.group_for_area(area.code)
     if group is None:
-        raise HotlineError(f"Chưa có tổ công tác nào phụ trách lĩnh vực “{area.name}”.")
+        raise HotlineError(t.NO_GROUP_FOR_AREA, area=area.name)
     old_group = ctx.settings.group_by_key(ticket.group_key)
     ticket.area_code = area.code
     ticket.routed_by = "transfer"  # the strongest label the router learns from
@@ -112,17 +111,18 @@ async def transfer(ctx: Ctx, args: str) -> None:
     reason = reason.strip()
     await repo.add_event(
         ctx.session, number, "transfer", str(ctx.who), ctx.now,
-        f"→ {area.name} ({group.name})" + (f"; lý do: {reason}" if reason else ""), _actor(ctx),
+        t.TRANSFER_EVENT.format(area=area.name, group=group.name)
+        + (t.REASON.format(reason=reason) if reason else ""), _actor(ctx),
     )
     asker = await ctx.session.get(User, ticket.asker_id)
     assert asker is not None
-    from_text = f"\n(Chuyển từ {old_group.name if old_group else '—'}"
-    from_text += f"; lý do: {reason})" if reason else ")"
+    from_text = t.TRANSFERRED_FROM.format(group=old_group.name if old_group else "—")
+    from_text += t.REASON.format(reason=reason) + ")" if reason else ")"
     await ctx.send_to_group(group, fmt.card(ticket, asker, ctx.settings) + from_text,
                             card_choices(number), ticket)
-    await _tell_team(ctx, ticket, f"↪️ Đã chuyển phiếu #{number} sang {group.name}.")
+    await _tell_team(ctx, ticket, t.TRANSFERRED.format(number=number, group=group.name))
     await ctx.send_to_asker(
-        ticket, f"Phiếu #{number} được chuyển sang lĩnh vực {area.name} ({group.name}) để trả lời."
+        ticket, t.TRANSFERRED_TO_ASKER.format(number=number, area=area.name, group=group.name)
     )
 
 
@@ -130,21 +130,21 @@ async def escalate(ctx: Ctx, args: str) -> None:
     """/vuot N [lý do] — beyond the group's authority: report to the supervisors."""
     number, reason = await parse_ticket(ctx, args, "/vuot <số phiếu> [lý do]")
     ticket = await _active(ctx, number)
-    reason = reason or "(chưa ghi lý do)"  # optional, as on the card's button
+    reason = reason or t.NO_REASON  # optional, as on the card's button
     ticket.escalated_at = ctx.now
     ticket.escalation_reason = reason
     await repo.add_event(ctx.session, number, "escalate", str(ctx.who), ctx.now, reason, _actor(ctx))
     asker = await ctx.session.get(User, ticket.asker_id)
     assert asker is not None
     await ctx.notify_supervisors(
-        f"⬆️ Phiếu #{number} vượt thẩm quyền của {_actor(ctx)}.\nLý do: {reason}\n\n"
+        t.ESCALATED_TO_SUPERVISORS.format(number=number, actor=_actor(ctx), reason=reason)
         + fmt.card(ticket, asker, ctx.settings),
-        [Choice("Xem phiếu", f"/phieu {number}")],
+        [Choice(t.SEE_TICKET, f"/phieu {number}")],
         ticket,
     )
-    await _tell_team(ctx, ticket, f"⬆️ Đã báo cáo phiếu #{number} lên lãnh đạo.")
+    await _tell_team(ctx, ticket, t.ESCALATED.format(number=number))
     await ctx.send_to_asker(
-        ticket, f"Phiếu #{number} vượt thẩm quyền của tổ công tác và đã được báo cáo lên lãnh đạo tỉnh."
+        ticket, t.ESCALATED_TO_ASKER.format(number=number)
     )
 
 
@@ -155,11 +155,11 @@ async def close(ctx: Ctx, args: str) -> None:
     ticket.status = TicketStatus.CLOSED
     ticket.closed_at = ctx.now
     await repo.add_event(ctx.session, number, "close", str(ctx.who), ctx.now, reason, _actor(ctx))
-    await _tell_team(ctx, ticket, f"Đã đóng phiếu #{number}.")
+    await _tell_team(ctx, ticket, t.CLOSED.format(number=number))
     await ctx.send_to_asker(
         ticket,
-        f"Phiếu #{number} đã được {_actor(ctx)} đóng." + (f" Lý do: {reason.rstrip(' .')}." if reason else "")
-        + " Nếu còn vướng mắc, xin gửi câu hỏi mới.",
+        t.CLOSED_TO_ASKER.format(number=number, actor=_actor(ctx))
+        + (t.CLOSED_REASON.format(reason=reason.rstrip(" .")) if reason else "") + t.ASK_ANEW,
     )
 
 
@@ -167,15 +167,15 @@ async def open_list(ctx: Ctx, args: str) -> None:
     """/chuaxuly — this group's tickets still waiting for an answer."""
     groups = ctx.staff_groups()
     if not groups:
-        raise NotAllowed("Lệnh này dùng trong nhóm của tổ công tác.")
+        raise NotAllowed(t.GROUP_ONLY)
     lines = []
     for group in groups:
-        for t in await repo.open_tickets_of_group(ctx.session, group.key):
-            lines.append(fmt.line(t, ctx.settings))
+        for ticket in await repo.open_tickets_of_group(ctx.session, group.key):
+            lines.append(fmt.line(ticket, ctx.settings))
     if not lines:
-        await ctx.reply("Không còn phiếu nào chờ xử lý. 👍")
+        await ctx.reply(t.NOTHING_OPEN)
         return
-    await ctx.reply("Phiếu chờ xử lý (cũ nhất trước):\n" + "\n".join(lines))
+    await ctx.reply(t.OPEN_LIST + "\n".join(lines))
 
 
 async def ask_back(ctx: Ctx, args: str) -> None:
@@ -191,10 +191,9 @@ async def ask_back(ctx: Ctx, args: str) -> None:
     await repo.add_event(ctx.session, number, "ask_back", str(ctx.who), ctx.now, question, _actor(ctx))
     await ctx.send_to_asker(
         ticket,
-        f"❓ Tổ công tác hỏi lại về phiếu #{number} ({_actor(ctx)}):\n{question}\n\n"
-        f"Xin trả lời bằng /bosung {number} <nội dung>.",
+        t.ASKED_BACK_TO_ASKER.format(number=number, actor=_actor(ctx), question=question),
     )
-    await _tell_team(ctx, ticket, f"Đã hỏi lại cán bộ về phiếu #{number}; hạn xử lý tạm dừng.")
+    await _tell_team(ctx, ticket, t.ASKED_BACK.format(number=number))
 
 
 async def postpone(ctx: Ctx, args: str) -> None:
@@ -203,7 +202,7 @@ async def postpone(ctx: Ctx, args: str) -> None:
     number, rest = await parse_ticket(ctx, args, usage)
     parts = rest.split(maxsplit=2)
     hours, reason = None, ""
-    if len(parts) >= 2 and parts[1].lower() in ("giờ", "gio", "ngày", "ngay"):
+    if len(parts) >= 2 and parts[1].lower() in DURATION_UNITS:
         hours = deadlines.parse_duration(" ".join(parts[:2]))
         reason = parts[2] if len(parts) > 2 else ""
     elif parts:
@@ -212,27 +211,25 @@ async def postpone(ctx: Ctx, args: str) -> None:
     if hours is None or hours <= 0 or not reason:
         raise UsageError(usage)
     if hours > ctx.settings.followup.max_postpone_hours:
-        raise HotlineError(f"Chỉ được hoãn tối đa {ctx.settings.followup.max_postpone_hours:g} giờ làm việc.")
+        raise HotlineError(t.POSTPONE_TOO_LONG, hours=ctx.settings.followup.max_postpone_hours)
     ticket = await _active(ctx, number)
     if ticket.postponed_at is not None:
-        raise HotlineError(f"Phiếu #{number} đã được hoãn một lần; không hoãn thêm được.")
+        raise HotlineError(t.POSTPONED_BEFORE, number=number)
     if ticket.due_at is None:
-        raise HotlineError(f"Phiếu #{number} không có hạn để hoãn.")
+        raise HotlineError(t.NO_DEADLINE, number=number)
     if ticket.first_response_at is not None:  # the deadline that counted has passed or been met
-        what = "đã được trả lời" if ticket.answered_at is not None else "đã được tổ hỏi lại cán bộ"
-        raise HotlineError(
-            f"Phiếu #{number} {what}, tức là đã có phản hồi đầu tiên; /hoan chỉ hoãn hạn "
-            "phản hồi đầu tiên, trước khi tổ trả lời hoặc hỏi lại."
-        )
+        what = t.WAS_ANSWERED if ticket.answered_at is not None else t.WAS_ASKED_BACK
+        raise HotlineError(t.POSTPONE_TOO_LATE, number=number, what=what)
     ticket.postponed_at = ctx.now
     ticket.postpone_reason = reason
     deadlines.schedule(ticket, ctx, ctx.now, ctx.deadlines.add_hours(ticket.due_at, hours))
     new_due = fmt.when(ticket.due_at, ctx.settings.timezone)
-    text = f"+{hours:g} giờ làm việc, hạn mới {new_due}; lý do: {reason}"
+    text = t.POSTPONE_EVENT.format(hours=hours, due=new_due, reason=reason)
     await repo.add_event(ctx.session, number, "postpone", str(ctx.who), ctx.now, text, _actor(ctx))
-    await _tell_team(ctx, ticket, f"⏳ Đã hoãn phiếu #{number}: {text}.")
-    await ctx.notify_supervisors(f"⏳ {_actor(ctx)} hoãn phiếu #{number}: {text}.", ticket=ticket)
+    await _tell_team(ctx, ticket, t.POSTPONED.format(number=number, text=text))
+    await ctx.notify_supervisors(
+        t.POSTPONED_TO_SUPERVISORS.format(actor=_actor(ctx), number=number, text=text), ticket=ticket
+    )
     await ctx.send_to_asker(
-        ticket, f"Phiếu #{number} cần thêm thời gian; hạn trả lời mới: "
-        f"{fmt.when(ticket.due_at, ctx.settings.timezone)}."
+        ticket, t.POSTPONED_TO_ASKER.format(number=number, due=fmt.when(ticket.due_at, ctx.settings.timezone))
     )

@@ -15,6 +15,7 @@ from handlers.errors import HotlineError, NotAllowed, UsageError
 from handlers.intake.communes import resolve_commune
 from handlers.messages import Choice, Identity
 from handlers.texts import format as fmt
+from handlers.texts import supervisor as t
 from storage.models import Ban, Ticket, TicketStatus
 
 FAILED_DAYS = 7  # /quahan also lists the messages the platforms refused in this many days
@@ -22,7 +23,7 @@ FAILED_DAYS = 7  # /quahan also lists the messages the platforms refused in this
 
 def _require(ctx: Ctx) -> None:
     if not ctx.is_supervisor:
-        raise NotAllowed("Lệnh này chỉ dành cho lãnh đạo, người giám sát.")
+        raise NotAllowed(t.SUPERVISORS_ONLY)
 
 
 def _period(ctx: Ctx, args: str, default: str, usage: str) -> reports.Period:
@@ -79,10 +80,10 @@ async def commune(ctx: Ctx, args: str) -> None:
         await ctx.reply(reports.commune_text(report, info.name, period, ctx.settings))
         return
     if not found.options:
-        raise HotlineError(f"Không tìm thấy xã/phường “{name}”. Xin gõ tên mới hoặc tên cũ trước sáp nhập.")
+        raise HotlineError(t.COMMUNE_NOT_FOUND, name=name)
     suffix = f" {period_text}" if period_text else ""
     await ctx.reply(
-        f"“{name}” ứng với nhiều xã/phường. Chọn số, hoặc gõ /xa <tên đầy đủ>{suffix}:",
+        t.COMMUNE_AMBIGUOUS.format(name=name, suffix=suffix),
         [Choice(o.label, f"/xa {o.commune.name}{suffix}") for o in found.options],
     )
 
@@ -95,8 +96,8 @@ async def overdue(ctx: Ctx, args: str) -> None:
         ctx.session, ctx.now - timedelta(days=FAILED_DAYS), ctx.supervisor_areas
     )
     tz = ctx.settings.timezone
-    undelivered = reports.delivery_lines(total, failed, f"trong {FAILED_DAYS} ngày qua", tz)
-    lines = ["Không có phiếu nào quá hạn. 👍"] if not tickets else await _overdue_lines(ctx, tickets)
+    undelivered = reports.delivery_lines(total, failed, t.FAILED_IN_DAYS.format(days=FAILED_DAYS), tz)
+    lines = [t.NOTHING_OVERDUE] if not tickets else await _overdue_lines(ctx, tickets)
     if undelivered:
         lines += ["", *undelivered]
     await ctx.reply("\n".join(lines))
@@ -105,19 +106,21 @@ async def overdue(ctx: Ctx, args: str) -> None:
 async def _overdue_lines(ctx: Ctx, tickets: list[Ticket]) -> list[str]:
     tz = ctx.settings.timezone
     total = await reports.count_overdue(ctx.session, ctx.now, ctx.supervisor_areas)
-    oldest = min(t.due_at for t in tickets if t.due_at).astimezone(tz).date()
+    oldest = min(x.due_at for x in tickets if x.due_at).astimezone(tz).date()
     hours = reports.WorkingHours(ctx.deadlines, oldest, ctx.now.astimezone(tz).date())
     names = reports.commune_names()
-    shown = f" (hiện {len(tickets)} phiếu cũ nhất)" if total > len(tickets) else ""
-    lines = [f"⏰ {total} phiếu quá hạn chưa trả lời, cũ nhất trước{shown}:"]
-    for t in tickets:
-        late = hours.hours(t.due_at.timestamp(), ctx.now.timestamp()) if t.due_at else 0.0
-        state = "chưa nhận" if t.status == TicketStatus.NEW else "đang xử lý"
-        lines.append(
-            f"#{t.id} {fmt.area_name(ctx.settings, t.area_code)} — {names.get(t.commune_id or 0, '—')}"
-            f" — {reports.group_name(ctx.settings, t.group_key)} — trễ {reports.late_text(late)}"
-            f" — {state}, hạn {fmt.when(t.due_at, ctx.settings.timezone)}"
-        )
+    shown = t.OLDEST_SHOWN.format(count=len(tickets)) if total > len(tickets) else ""
+    lines = [t.OVERDUE_HEADING.format(total=total, shown=shown)]
+    for ticket in tickets:
+        due = ticket.due_at
+        late = hours.hours(due.timestamp(), ctx.now.timestamp()) if due else 0.0
+        state = t.NOT_CLAIMED if ticket.status == TicketStatus.NEW else t.IN_PROGRESS
+        lines.append(t.OVERDUE_LIST_LINE.format(
+            number=ticket.id, area=fmt.area_name(ctx.settings, ticket.area_code),
+            commune=names.get(ticket.commune_id or 0, "—"),
+            group=reports.group_name(ctx.settings, ticket.group_key), late=reports.late_text(late),
+            state=state, due=fmt.when(due, ctx.settings.timezone),
+        ))
     return lines
 
 
@@ -142,10 +145,10 @@ async def ban(ctx: Ctx, args: str) -> None:
     except ValueError:
         raise UsageError("/chan <kênh:mã người dùng> [lý do]") from None
     if who in ctx.settings.supervisors:
-        raise HotlineError("Không thể chặn lãnh đạo.")
+        raise HotlineError(t.CANNOT_BAN_SUPERVISOR)
     if await ctx.session.get(Ban, str(who)) is None:
         ctx.session.add(Ban(identity=str(who), by=str(ctx.who), reason=reason.strip(), at=ctx.now))
-    await ctx.reply(f"Đã chặn {who}. Tin nhắn của người này sẽ không được xử lý. Bỏ chặn: /bochan {who}")
+    await ctx.reply(t.BANNED.format(who=who))
 
 
 async def unban(ctx: Ctx, args: str) -> None:
@@ -157,7 +160,7 @@ async def unban(ctx: Ctx, args: str) -> None:
         raise UsageError("/bochan <kênh:mã người dùng>") from None
     row = await ctx.session.get(Ban, str(who))
     if row is None:
-        await ctx.reply(f"{who} không bị chặn.")
+        await ctx.reply(t.NOT_BANNED.format(who=who))
         return
     await ctx.session.delete(row)
-    await ctx.reply(f"Đã bỏ chặn {who}.")
+    await ctx.reply(t.UNBANNED.format(who=who))

@@ -154,7 +154,7 @@ async def my_tickets(ctx: Ctx, args: str) -> None:
     if not tickets:
         await ctx.reply(t.NO_TICKETS)
         return
-    lines = [fmt.line(t, ctx.settings) for t in tickets]
+    lines = [fmt.line(ticket, ctx.settings) for ticket in tickets]
     await ctx.reply(t.MY_TICKETS + "\n".join(lines))
 
 

@@ -14,6 +14,6 @@ A text with blanks is a `str.format` template with named fields: `X.format(numbe
 package holds a Vietnamese literal and that every use fills exactly the template's fields.
 """
 
-from handlers.texts import common, intake, supervisor, words
+from handlers.texts import common, desk, intake, supervisor, words
 
-__all__ = ["common", "intake", "supervisor", "words"]
+__all__ = ["common", "desk", "intake", "supervisor", "words"]

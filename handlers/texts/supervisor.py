@@ -17,3 +17,33 @@ INVITE_CODE = (
     "Mã mời cho {commune}: {code}\n"
     "Gửi cho cán bộ: nhắn cho bot “/thamgia {code}” rồi làm theo hướng dẫn."
 )
+
+# --- overdue tickets and the daily digest ---
+OVERDUE_LINE = "#{number} {area} — {commune} — {group} — trễ {hours} giờ làm việc"
+NO_GROUP = "chưa có tổ"
+POSTPONED_BECAUSE = " (đã hoãn: {reason})"
+OVERDUE_EVENT = "Trễ {hours} giờ"
+OVERDUE = "🚨 Phiếu quá hạn chưa được trả lời:\n"
+SEE_NUMBER = "Xem #{number}"
+DIGEST_DAY = "ngày {day:%d/%m/%Y}"
+DIGEST_DAYS = "từ {first:%d/%m} đến hết {last:%d/%m/%Y}"
+DIGEST_NUMBERS = "📊 Số liệu {span}"
+DIGEST_AREAS = " ({areas})"
+DIGEST_COUNTS = ": {received} câu hỏi mới, {answered} đã trả lời, {closed} đã đóng."
+DIGEST_OVERDUE = "Đang quá hạn: {count} phiếu."
+
+# --- supervisors' commands ---
+SUPERVISORS_ONLY = "Lệnh này chỉ dành cho lãnh đạo, người giám sát."
+COMMUNE_NOT_FOUND = "Không tìm thấy xã/phường “{name}”. Xin gõ tên mới hoặc tên cũ trước sáp nhập."
+COMMUNE_AMBIGUOUS = "“{name}” ứng với nhiều xã/phường. Chọn số, hoặc gõ /xa <tên đầy đủ>{suffix}:"
+FAILED_IN_DAYS = "trong {days} ngày qua"
+NOTHING_OVERDUE = "Không có phiếu nào quá hạn. 👍"
+OLDEST_SHOWN = " (hiện {count} phiếu cũ nhất)"
+OVERDUE_HEADING = "⏰ {total} phiếu quá hạn chưa trả lời, cũ nhất trước{shown}:"
+NOT_CLAIMED = "chưa nhận"
+IN_PROGRESS = "đang xử lý"
+OVERDUE_LIST_LINE = "#{number} {area} — {commune} — {group} — trễ {late} — {state}, hạn {due}"
+CANNOT_BAN_SUPERVISOR = "Không thể chặn lãnh đạo."
+BANNED = "Đã chặn {who}. Tin nhắn của người này sẽ không được xử lý. Bỏ chặn: /bochan {who}"
+NOT_BANNED = "{who} không bị chặn."
+UNBANNED = "Đã bỏ chặn {who}."

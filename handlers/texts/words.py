@@ -5,3 +5,5 @@ COMMUNE_KIND_OF_PREFIX = {"xa": "xã", "x": "xã", "phuong": "phường", "p": "
 # /sotay's sub-commands, with and without diacritics
 EDIT = ("sua", "sửa")
 RETIRE = ("xoa", "xóa")
+# a duration's unit typed as its own word, "/hoan 12 2 ngày …"
+DURATION_UNITS = ("giờ", "gio", "ngày", "ngay")
