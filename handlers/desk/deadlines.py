@@ -6,9 +6,10 @@ import re
 from datetime import datetime
 
 from handlers.context import Outbound
+from handlers.texts.words import DAY_UNITS, HOUR_UNITS
 from storage.models import Ticket
 
-_DURATION = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(h|g|gio|giờ|ngay|ngày|d|n)$", re.I)
+_DURATION = re.compile(r"^(\d+(?:[.,]\d+)?)\s*(" + "|".join(HOUR_UNITS + DAY_UNITS) + ")$", re.I)
 WORKDAY_HOURS = 8.0
 
 
@@ -46,4 +47,4 @@ def parse_duration(text: str) -> float | None:
         return None
     value = float(m.group(1).replace(",", "."))
     unit = m.group(2).lower()
-    return value * WORKDAY_HOURS if unit in ("ngay", "ngày", "d", "n") else value
+    return value * WORKDAY_HOURS if unit in DAY_UNITS else value

@@ -7,3 +7,6 @@ EDIT = ("sua", "sửa")
 RETIRE = ("xoa", "xóa")
 # a duration's unit typed as its own word, "/hoan 12 2 ngày …"
 DURATION_UNITS = ("giờ", "gio", "ngày", "ngay")
+# the units a duration may carry, "4h", "4 giờ", "2 ngày"; a day is a working day
+HOUR_UNITS = ("h", "g", "gio", "giờ")
+DAY_UNITS = ("ngay", "ngày", "d", "n")
