@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from handlers.texts import common  # the catalog imports nothing: the port stays neutral
+
 ChatKind = Literal["private", "group"]
 
 
@@ -91,7 +93,7 @@ class Inbound:
         return Forward(self.chat.channel, self.chat.chat_id, self.message_id, self.attachments)
 
 
-ATTACHMENT_LABEL = {"photo": "Ảnh", "document": "Tệp", "sticker": "Nhãn dán", "voice": "Tin nhắn thoại"}
+ATTACHMENT_LABEL = common.ATTACHMENT_LABEL
 CHANNEL_NAME = {"zalo": "Zalo", "telegram": "Telegram", "console": "console"}
 # Channels whose API cannot copy a user's message into another chat (Zalo's Bot API has no
 # such call): an attachment is passed on there by its link instead.
@@ -124,12 +126,11 @@ class Forward:
         """The attachments as text: each with its link, or a clear stand-in (never an empty
         link: a Telegram file id is no link, and its download link would carry the token)."""
         source = CHANNEL_NAME.get(self.channel, self.channel)
-        head = "📎 Kèm theo:" if channel == self.channel else \
-            f"📎 Kèm theo, gửi qua {source} (không chuyển thẳng sang đây được):"
+        head = common.ATTACHED if channel == self.channel else common.ATTACHED_FROM.format(source=source)
         lines = [head]
         for item in self.attachments:
-            label = ATTACHMENT_LABEL.get(item.kind, "Nội dung không xem được")
-            link = item.ref if is_link(item.ref) else f"(chỉ xem được trên {source})"
+            label = ATTACHMENT_LABEL.get(item.kind, common.UNREADABLE)
+            link = item.ref if is_link(item.ref) else common.SEEN_ONLY_ON.format(source=source)
             lines.append(" ".join(part for part in ("•", label, item.name, link) if part))
         return "\n".join(lines)
 

@@ -29,3 +29,10 @@ QUESTION_MERGED = (
     "được ghép vào câu hỏi đó. Nếu đây là câu hỏi khác, xin chọn lĩnh vực cho câu hỏi trước "
     "rồi gửi lại câu này."
 )
+
+# an attachment passed on to another chat, named where it cannot be copied
+ATTACHMENT_LABEL = {"photo": "Ảnh", "document": "Tệp", "sticker": "Nhãn dán", "voice": "Tin nhắn thoại"}
+UNREADABLE = "Nội dung không xem được"
+ATTACHED = "📎 Kèm theo:"
+ATTACHED_FROM = "📎 Kèm theo, gửi qua {source} (không chuyển thẳng sang đây được):"
+SEEN_ONLY_ON = "(chỉ xem được trên {source})"
