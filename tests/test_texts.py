@@ -1,14 +1,75 @@
-"""Every use of a template of the text catalog (handlers/texts) fills exactly its fields."""
+"""Every Vietnamese text lives in the catalog (handlers/texts), and every use of a catalog
+template fills exactly its fields."""
 
 from __future__ import annotations
 
 import ast
 import importlib
+import re
 import string
 from pathlib import Path
 
 HANDLERS = Path(__file__).resolve().parent.parent / "handlers"
 CATALOG = HANDLERS / "texts"
+# the command registry is the commands' own catalog of help and usage lines
+EXEMPT = {HANDLERS / "commands.py"}
+# Modules (path prefixes) that still hold Vietnamese literals, until they move into the catalog:
+# the reports (handlers/report*.py, becoming the handlers/reports package), the help texts and
+# usage lines (handlers/help.py and the usage lines in the handlers, becoming the command
+# registry), the folding of đ (moving to storage). Printed by the test; shrink it, never grow it.
+ALLOWANCE = (
+    "handlers/report",
+    "handlers/help.py",
+    "handlers/textutil.py",
+    "handlers/core.py",
+    "handlers/intake/cadre.py",
+    "handlers/intake/handbook.py",
+    "handlers/intake/registration.py",
+    "handlers/desk/groups.py",
+    "handlers/desk/staff.py",
+    "handlers/desk/supervisor.py",
+)
+# letters only Vietnamese uses among the bot's texts: a vowel with a diacritic, or đ
+VIETNAMESE = re.compile(
+    "[àáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵđ]", re.IGNORECASE
+)
+
+
+def docstrings(tree: ast.AST) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            first = node.body[0] if node.body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+def vietnamese_literals(path: Path) -> list[tuple[int, str]]:
+    """String literals (f-strings' parts too) with a Vietnamese letter; docstrings exempt."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip = docstrings(tree)
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        and id(node) not in skip and VIETNAMESE.search(node.value)
+    ]
+
+
+def test_no_vietnamese_literal_outside_the_catalog():
+    found = {}
+    for path in sorted(HANDLERS.rglob("*.py")):
+        if CATALOG in path.parents or path in EXEMPT:
+            continue
+        if hits := vietnamese_literals(path):
+            found[path.relative_to(HANDLERS.parent).as_posix()] = hits
+    allowed = sorted(name for name in found if name.startswith(ALLOWANCE))
+    if allowed:
+        print("still to move into handlers/texts (allowed for now):", ", ".join(allowed))  # noqa: T201
+    wrong = [f"{name}:{line}: {text[:60]!r}" for name, hits in found.items()
+             if not name.startswith(ALLOWANCE) for line, text in hits]
+    assert not wrong, "Vietnamese text outside handlers/texts:\n" + "\n".join(wrong)
 
 
 def fields(template: str) -> set[str]:
