@@ -28,9 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.run import DEFAULT_URL, SUPERVISOR, FixedClock, periods  # noqa: E402
 from bot.config import load_config  # noqa: E402
-from handlers import report_files, report_jobs, reports  # noqa: E402
 from handlers.core import Hotline  # noqa: E402
 from handlers.messages import ChatRef, Inbound  # noqa: E402
+from handlers.reports import excel, jobs  # noqa: E402
+from handlers.reports.periods import parse_period  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import OutboxMessage, ReportJob  # noqa: E402
 
@@ -67,13 +68,13 @@ async def main(args: argparse.Namespace) -> None:
 
     async def job() -> None:
         await hotline.handle(message(f"/xuat {month}"))
-        await report_jobs.run_pending(db, settings, hotline.deadlines, clock)
+        await jobs.run_pending(db, settings, hotline.deadlines, clock)
 
     async def inline() -> None:
-        period = reports.parse_period(month, now, settings.timezone, "", "")
+        period = parse_period(month, now, settings.timezone, "", "")
         path = Path(settings.reports_folder) / "inline.xlsx"
         async with db.session() as session:
-            await report_files.write_workbook(session, settings, hotline.deadlines, now, period, path)
+            await excel.write_workbook(session, settings, hotline.deadlines, now, period, path)
 
     print(f"{'probe /quahan':<24} {'probes':>6} {'median':>8} {'p95':>8} {'max':>8}  export")  # noqa: T201
     for name, work in (("idle", None), ("during /xuat (job)", job), ("during /xuat (inline)", inline)):

@@ -32,9 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import select  # noqa: E402
 
 from bot.config import load_config  # noqa: E402
-from handlers import report_jobs  # noqa: E402
 from handlers.core import Hotline  # noqa: E402
 from handlers.messages import ChatRef, Identity, Inbound  # noqa: E402
+from handlers.reports import jobs as report_jobs  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import OutboxMessage, ReportJob  # noqa: E402
 

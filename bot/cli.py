@@ -131,11 +131,11 @@ async def _ping(url: str) -> None:
 
 
 async def _report(cfg: Config, period_text: str, out: str) -> int:
-    from handlers import report_files, reports
+    from handlers.reports import excel, periods
 
     settings, now = cfg.settings(), datetime.now(UTC)
     try:
-        period = reports.parse_period(period_text, now, settings.timezone, "thang", "--period KỲ")
+        period = periods.parse_period(period_text, now, settings.timezone, "thang", "--period KỲ")
     except UsageError as err:
         print(err.text, file=sys.stderr)  # noqa: T201
         return 2
@@ -154,7 +154,7 @@ async def _report(cfg: Config, period_text: str, out: str) -> int:
         await db.upgrade()
     finally:
         await db.close()
-    result = await report_files.export_file(
+    result = await excel.export_file(
         cfg.database.url, settings, cfg.schedule.deadlines(), now, period, path
     )
     print(f"{out}: {result.rows} phiếu, {period.label}")  # noqa: T201

@@ -17,8 +17,8 @@ from concurrent.futures.process import BrokenProcessPool
 
 from bot.route_learner import RouteLearner
 from bot.worker import Worker
-from handlers import report_jobs
 from handlers.core import Hotline
+from handlers.reports import jobs as report_jobs
 
 log = logging.getLogger(__name__)
 

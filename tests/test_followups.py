@@ -199,13 +199,13 @@ async def test_the_groups_digest_marks_tickets_past_their_deadline(hx):
 
 
 def test_long_lateness_says_working_days():
-    from handlers.reports import late_text
+    from handlers.reports.chat import late_text
 
     assert late_text(2671.5) == "2.671,5 giờ làm việc (~333 ngày làm việc 7,5 giờ)"
 
 
 def test_counts_have_thousands_dots_beside_decimal_commas():
-    from handlers.reports import count, num, share
+    from handlers.reports.labels import count, num, share
 
     assert (count(8338), count(1_234_567), count(7), num(3.45), num(12345.67)) == (
         "8.338", "1.234.567", "7", "3,5", "12.345,7")

@@ -16,8 +16,11 @@ from openpyxl import load_workbook
 from bot.cli import main
 from handlers.errors import UsageError
 from handlers.messages import Identity
-from handlers.report_files import TICKET_HEADERS
-from handlers.reports import Counts, GroupRow, WorkingHours, parse_period, percentile, rank_groups
+from handlers.reports.excel import TICKET_HEADERS
+from handlers.reports.figures import GroupRow, rank_groups
+from handlers.reports.hours import WorkingHours, percentile
+from handlers.reports.periods import parse_period
+from handlers.reports.queries import Counts
 from handlers.worktime import ClockHours, WorkCalendar
 from storage.models import Ticket
 from tests.helpers.harness import FakeClock, make_harness, texts_to
@@ -305,7 +308,7 @@ async def test_chart_is_a_sensible_png(wx):
 
 
 async def test_weekly_series_by_area_and_on_time(wx):
-    from handlers.reports import weekly
+    from handlers.reports.figures import weekly
 
     async with wx.db.session() as s:
         period = parse_period(RANGE, wx.clock.now(), VN, "", "")
@@ -361,7 +364,7 @@ def test_export_file_name_is_fresh_and_old_files_pruned(tmp_path):
     import os
     import time
 
-    from handlers.report_files import output_path
+    from handlers.reports.files import output_path
 
     period = parse_period("2026-11", local("2026-12-02 10:00"), VN, "", "")
     old = tmp_path / "hotline-baocao-old.xlsx"

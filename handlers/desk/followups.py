@@ -12,10 +12,11 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select, true
 
-from handlers import reports, texts
+from handlers import texts
 from handlers.context import Outbound
 from handlers.intake.cadre import ask_rating
 from handlers.messages import Choice, Identity
+from handlers.reports import chat, labels, queries
 from handlers.settings import GroupSpec
 from handlers.texts import format as fmt
 from storage import repo
@@ -116,11 +117,11 @@ async def escalate_overdue(out: Outbound) -> None:
         lines[t.id] = texts.supervisor.OVERDUE_LINE.format(
             number=t.id, area=fmt.area_name(out.settings, t.area_code),
             commune=fmt.commune_name(t.commune_id),
-            group=group.name if group else texts.supervisor.NO_GROUP, hours=reports.num(hours),
+            group=group.name if group else texts.supervisor.NO_GROUP, hours=labels.num(hours),
         ) + (texts.supervisor.POSTPONED_BECAUSE.format(reason=postponed) if postponed else "")
         t.overdue_escalated_at = out.now
         await repo.add_event(out.session, t.id, "overdue", "bot", out.now,
-                             texts.supervisor.OVERDUE_EVENT.format(hours=reports.num(hours)))
+                             texts.supervisor.OVERDUE_EVENT.format(hours=labels.num(hours)))
     for sup in sorted(out.settings.supervisors, key=str):
         mine = [t for t in late if out.settings.oversees(sup, t.area_code)]
         if not mine:
@@ -219,8 +220,8 @@ async def daily_digest(out: Outbound, today: date) -> None:
             texts.supervisor.DIGEST_OVERDUE.format(count=len(late)),
         ]
         lines += [fmt.line(t, out.settings) for t in late[:20]]
-        total, failed = await reports.failed_deliveries(out.session, start, areas)
-        lines += reports.delivery_lines(total, failed, span, tz)
+        total, failed = await queries.failed_deliveries(out.session, start, areas)
+        lines += chat.delivery_lines(total, failed, span, tz)
         for sup in supervisors:
             await out.send_to(sup, "\n".join(lines))
 

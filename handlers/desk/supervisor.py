@@ -1,6 +1,6 @@
 """Supervisors' commands: reports over a period, overdue tickets, bans.
 
-The numbers come from handlers/reports.py and the files from handlers/report_files.py;
+The numbers come from handlers/reports/ (figures, chat wording) and the files from its jobs;
 this module parses arguments, checks the role and words the replies.
 """
 
@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from handlers import report_jobs, reports
 from handlers.context import Ctx
 from handlers.errors import HotlineError, NotAllowed, UsageError
 from handlers.intake.communes import resolve_commune
 from handlers.messages import Choice, Identity
+from handlers.reports import chat, figures, jobs, labels, periods, queries
+from handlers.reports.hours import WorkingHours
 from handlers.texts import format as fmt
 from handlers.texts import supervisor as t
 from storage.models import Ban, Ticket, TicketStatus
@@ -26,8 +27,8 @@ def _require(ctx: Ctx) -> None:
         raise NotAllowed(t.SUPERVISORS_ONLY)
 
 
-def _period(ctx: Ctx, args: str, default: str, usage: str) -> reports.Period:
-    period = reports.parse_period(args, ctx.now, ctx.settings.timezone, default, usage)
+def _period(ctx: Ctx, args: str, default: str, usage: str) -> periods.Period:
+    period = periods.parse_period(args, ctx.now, ctx.settings.timezone, default, usage)
     return replace(period, areas=ctx.supervisor_areas)
 
 
@@ -35,16 +36,16 @@ async def summary(ctx: Ctx, args: str) -> None:
     """/tongket [kỳ] — received, answered, closed, open, overdue, response times, by area."""
     _require(ctx)
     period = _period(ctx, args, "homnay", "/tongket [kỳ]")
-    s = await reports.summary(ctx.session, ctx.settings, ctx.deadlines, ctx.now, period)
-    await ctx.reply(reports.summary_text(s, ctx.settings))
+    s = await figures.summary(ctx.session, ctx.settings, ctx.deadlines, ctx.now, period)
+    await ctx.reply(chat.summary_text(s, ctx.settings))
 
 
 async def ranking(ctx: Ctx, args: str) -> None:
     """/xephang [kỳ] — working groups by on-time share, then median response time."""
     _require(ctx)
     period = _period(ctx, args, "thang", "/xephang [kỳ]")
-    rows = await reports.league(ctx.session, ctx.settings, ctx.deadlines, ctx.now, period)
-    await ctx.reply(reports.league_text(rows, period))
+    rows = await figures.league(ctx.session, ctx.settings, ctx.deadlines, ctx.now, period)
+    await ctx.reply(chat.league_text(rows, period))
 
 
 async def commune(ctx: Ctx, args: str) -> None:
@@ -52,7 +53,7 @@ async def commune(ctx: Ctx, args: str) -> None:
     _require(ctx)
     usage = "/xa <tên xã/phường> [kỳ]"
     if not args.strip():
-        raise UsageError(f"{usage} — kỳ: {reports.PERIOD_HELP}")
+        raise UsageError(f"{usage} — kỳ: {periods.PERIOD_HELP}")
     name, period_text = args.strip(), ""
     found = resolve_commune(name)
     if not found.options or found.suggested:
@@ -74,10 +75,10 @@ async def commune(ctx: Ctx, args: str) -> None:
     ids = {o.commune.id for o in found.options}
     if len(ids) == 1 and not found.suggested:
         info = found.options[0].commune
-        report = await reports.commune_report(
+        report = await figures.commune_report(
             ctx.session, ctx.settings, ctx.deadlines, ctx.now, period, info.id
         )
-        await ctx.reply(reports.commune_text(report, info.name, period, ctx.settings))
+        await ctx.reply(chat.commune_text(report, info.name, period, ctx.settings))
         return
     if not found.options:
         raise HotlineError(t.COMMUNE_NOT_FOUND, name=name)
@@ -91,12 +92,12 @@ async def commune(ctx: Ctx, args: str) -> None:
 async def overdue(ctx: Ctx, args: str) -> None:
     """/quahan — tickets past their deadline without an answer, oldest first, how late."""
     _require(ctx)
-    tickets = await reports.overdue_tickets(ctx.session, ctx.now, areas=ctx.supervisor_areas)
-    total, failed = await reports.failed_deliveries(
+    tickets = await queries.overdue_tickets(ctx.session, ctx.now, areas=ctx.supervisor_areas)
+    total, failed = await queries.failed_deliveries(
         ctx.session, ctx.now - timedelta(days=FAILED_DAYS), ctx.supervisor_areas
     )
     tz = ctx.settings.timezone
-    undelivered = reports.delivery_lines(total, failed, t.FAILED_IN_DAYS.format(days=FAILED_DAYS), tz)
+    undelivered = chat.delivery_lines(total, failed, t.FAILED_IN_DAYS.format(days=FAILED_DAYS), tz)
     lines = [t.NOTHING_OVERDUE] if not tickets else await _overdue_lines(ctx, tickets)
     if undelivered:
         lines += ["", *undelivered]
@@ -105,10 +106,10 @@ async def overdue(ctx: Ctx, args: str) -> None:
 
 async def _overdue_lines(ctx: Ctx, tickets: list[Ticket]) -> list[str]:
     tz = ctx.settings.timezone
-    total = await reports.count_overdue(ctx.session, ctx.now, ctx.supervisor_areas)
+    total = await queries.count_overdue(ctx.session, ctx.now, ctx.supervisor_areas)
     oldest = min(x.due_at for x in tickets if x.due_at).astimezone(tz).date()
-    hours = reports.WorkingHours(ctx.deadlines, oldest, ctx.now.astimezone(tz).date())
-    names = reports.commune_names()
+    hours = WorkingHours(ctx.deadlines, oldest, ctx.now.astimezone(tz).date())
+    names = labels.commune_names()
     shown = t.OLDEST_SHOWN.format(count=len(tickets)) if total > len(tickets) else ""
     lines = [t.OVERDUE_HEADING.format(total=total, shown=shown)]
     for ticket in tickets:
@@ -118,7 +119,7 @@ async def _overdue_lines(ctx: Ctx, tickets: list[Ticket]) -> list[str]:
         lines.append(t.OVERDUE_LIST_LINE.format(
             number=ticket.id, area=fmt.area_name(ctx.settings, ticket.area_code),
             commune=names.get(ticket.commune_id or 0, "—"),
-            group=reports.group_name(ctx.settings, ticket.group_key), late=reports.late_text(late),
+            group=labels.group_name(ctx.settings, ticket.group_key), late=chat.late_text(late),
             state=state, due=fmt.when(due, ctx.settings.timezone),
         ))
     return lines
@@ -127,13 +128,13 @@ async def _overdue_lines(ctx: Ctx, tickets: list[Ticket]) -> list[str]:
 async def export(ctx: Ctx, args: str) -> None:
     """/xuat [kỳ] — the Excel workbook of the period, sent as a document (default: this month)."""
     _require(ctx)
-    await report_jobs.request(ctx, "xuat", _period(ctx, args, "thang", "/xuat [kỳ]"))
+    await jobs.request(ctx, "xuat", _period(ctx, args, "thang", "/xuat [kỳ]"))
 
 
 async def chart(ctx: Ctx, args: str) -> None:
     """/bieudo [kỳ] — questions per week by area and the on-time share, as a PNG (default: this year)."""
     _require(ctx)
-    await report_jobs.request(ctx, "bieudo", _period(ctx, args, "nam", "/bieudo [kỳ]"))
+    await jobs.request(ctx, "bieudo", _period(ctx, args, "nam", "/bieudo [kỳ]"))
 
 
 async def ban(ctx: Ctx, args: str) -> None:

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.sender import OutboxSender
-from handlers import report_jobs
 from handlers.context import Outbound
 from handlers.core import Hotline
 from handlers.desk import followups
 from handlers.messages import Attachment, ChatRef, Identity, Inbound, Outgoing, Sent
+from handlers.reports import jobs as report_jobs
 from handlers.settings import AreaSpec, Deadlines, GroupSpec, HotlineSettings
 from handlers.worktime import ClockHours
 from storage.communes import seed_communes

@@ -1,37 +1,34 @@
-"""The files supervisors get: an Excel workbook (XlsxWriter, streamed) and a weekly PNG chart.
+"""The Excel workbook supervisors get (XlsxWriter, streamed): /xuat and `hotline report`.
 
 The workbook is written by XlsxWriter in `constant_memory` mode: ticket rows stream from the
 database in batches and each row goes to the sheet's temporary file as the next begins, so
 memory stays flat however long the period (openpyxl's per-cell objects cost about twice the
-time; tests still read the files back with openpyxl). The chart is drawn with matplotlib's
-Agg canvas (no pyplot global state).
-Both are made in the report jobs' child process (handlers/report_jobs.py), off the bot's
-event loop and its write lock.
+time; tests still read the files back with openpyxl). It is made in the report jobs' child
+process (handlers/reports/jobs.py), off the bot's event loop and its write lock.
 """
 
 from __future__ import annotations
 
-import time as systime
-import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers import reports
 from handlers.errors import HotlineError
-from handlers.reports import Counts, GroupRow, Period, Summary, WeeklySeries, percentile
+from handlers.reports import figures, labels, queries
+from handlers.reports.figures import GroupRow, Summary
+from handlers.reports.files import output_path, reading
+from handlers.reports.hours import percentile, working_hours_for
+from handlers.reports.periods import Period
+from handlers.reports.queries import Counts
 from handlers.settings import Deadlines, HotlineSettings
 from handlers.texts.format import STATUS_TEXT
 from handlers.textutil import one_line
 from storage.models import Ticket, TicketStatus, User
 
-KEEP_DAYS = 7  # generated files older than this are removed when a new one is made
 # The moments of the first answer and the deadline are left out on purpose: the working
 # hours and "Đúng hạn" carry what they say; /phieu N shows the full history.
 TICKET_HEADERS = (
@@ -48,26 +45,6 @@ AREA_HEADERS = (
 )
 WAITING = frozenset(TicketStatus.OPEN)
 STILL_OPEN = frozenset((*TicketStatus.OPEN, TicketStatus.WAITING))
-
-
-def output_path(
-    folder: str | Path, stem: str, period: Period, now: datetime, tz: ZoneInfo, suffix: str
-) -> Path:
-    """A fresh file name in the exports folder (created), pruning files older than KEEP_DAYS."""
-    target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
-    cutoff = systime.time() - KEEP_DAYS * 86400
-    for old in target.glob("hotline-*"):
-        try:
-            if old.is_file() and old.stat().st_mtime < cutoff:
-                old.unlink()
-        except OSError:
-            pass  # another export removed it, or it is in use: not worth failing a report
-    stamp = now.astimezone(tz).strftime("%Y%m%d-%H%M%S")
-    return target / f"hotline-{stem}-{period.slug}-{stamp}-{uuid.uuid4().hex[:6]}{suffix}"
-
-
-# --- Excel ----------------------------------------------------------------------------------
 
 
 @dataclass
@@ -150,9 +127,9 @@ async def write_workbook(
     import xlsxwriter
 
     tz = settings.timezone
-    hours = reports.working_hours_for(deadlines, period, now, tz)
-    names = reports.commune_names()
-    area_label = {a.code: reports.short_area(settings, a.code) for a in settings.areas}
+    hours = working_hours_for(deadlines, period, now, tz)
+    names = labels.commune_names()
+    area_label = {a.code: labels.short_area(settings, a.code) for a in settings.areas}
     group_label = {g.key: g.name for g in settings.groups}
 
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
@@ -177,12 +154,12 @@ async def write_workbook(
     by_group: dict[str | None, _Cell] = {}
     q = (
         select(
-            Ticket.id, Ticket.created_at, Ticket.due_at, reports.response_due(), Ticket.first_response_at,
+            Ticket.id, Ticket.created_at, Ticket.due_at, queries.response_due(), Ticket.first_response_at,
             Ticket.closed_at, Ticket.commune_id, User.name, func.substr(Ticket.question, 1, QUESTION_CHARS),
             Ticket.area_code, Ticket.group_key, Ticket.status, Ticket.rating,
         )
         .join(User, User.id == Ticket.asker_id, isouter=True)
-        .where(reports.in_period(period))
+        .where(queries.in_period(period))
         .order_by(Ticket.created_at, Ticket.id)
         .execution_options(yield_per=batch)
     )
@@ -244,9 +221,9 @@ async def write_workbook(
     tickets.row = rows + 1
     ws.autofilter(0, 0, rows, len(TICKET_HEADERS) - 1)
 
-    summary = await reports.summary(session, settings, deadlines, now, period, top=10)
-    groups = reports.rank_groups(
-        GroupRow(key, reports.group_name(settings, key),
+    summary = await figures.summary(session, settings, deadlines, now, period, top=10)
+    groups = figures.rank_groups(
+        GroupRow(key, labels.group_name(settings, key),
                  Counts(received=c.received, on_time=c.on_time, late=c.late, overdue=c.overdue),
                  sorted(c.response))
         for key, c in by_group.items()
@@ -256,31 +233,16 @@ async def write_workbook(
         if code not in area_sheets:  # an area no longer in the config still gets its sheet
             area_sheets[code] = _Sheet(wb, _sheet_title(code, taken), formats)
     for code, sheet in area_sheets.items():
-        _write_area(sheet, reports.area_name(settings, code), period, tallies.get(code, {}), names)
+        _write_area(sheet, labels.area_name(settings, code), period, tallies.get(code, {}), names)
     wb.close()
     return ExportResult(path, rows, summary)
-
-
-@asynccontextmanager
-async def _reading(url: str) -> AsyncIterator[AsyncSession]:
-    """A session on an engine of its own. The bot's engine begins every transaction with
-    BEGIN IMMEDIATE on SQLite; a plain engine only reads, so a long report never holds the
-    bot's write lock (in WAL mode readers and the writer do not block each other)."""
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(url, hide_parameters=True)  # no question text in errors
-    try:
-        async with AsyncSession(engine) as session:
-            yield session
-    finally:
-        await engine.dispose()
 
 
 async def export_file(
     url: str, settings: HotlineSettings, deadlines: Deadlines, now: datetime, period: Period, path: Path
 ) -> ExportResult:
     """The workbook from outside the bot's transactions (`hotline report`, report jobs)."""
-    async with _reading(url) as session:
+    async with reading(url) as session:
         return await write_workbook(session, settings, deadlines, now, period, path)
 
 
@@ -288,8 +250,8 @@ async def make_export(
     url: str, settings: HotlineSettings, deadlines: Deadlines, now: datetime, period: Period
 ) -> tuple[str, tuple[str, str]]:
     """/xuat's answer: caption and (path, "document"); HotlineError when too large for a chat."""
-    async with _reading(url) as session:
-        size = (await reports.grouped_counts(session, now, reports.in_period(period))).get(())
+    async with reading(url) as session:
+        size = (await queries.grouped_counts(session, now, queries.in_period(period))).get(())
         if size is not None and size.received > settings.chat_export_limit:
             raise HotlineError(
                 f"Kỳ {period.label} có {size.received} phiếu, quá nhiều để gửi qua tin nhắn. Xin chọn "
@@ -298,17 +260,6 @@ async def make_export(
         path = output_path(settings.reports_folder, "baocao", period, now, settings.timezone, ".xlsx")
         result = await write_workbook(session, settings, deadlines, now, period, path)
     return export_caption(result), (str(path), "document")
-
-
-async def make_chart(
-    url: str, settings: HotlineSettings, deadlines: Deadlines, now: datetime, period: Period
-) -> tuple[str, tuple[str, str]]:
-    """/bieudo's answer: caption and (path, "photo")."""
-    async with _reading(url) as session:
-        series = await reports.weekly(session, settings, now, period)
-    path = output_path(settings.reports_folder, "bieudo", period, now, settings.timezone, ".png")
-    render_chart(series, settings, period, path)
-    return chart_caption(series, period), (str(path), "photo")
 
 
 def _write_overview(ws: _Sheet, s: Summary, groups: Sequence[GroupRow], settings: HotlineSettings) -> None:
@@ -339,7 +290,7 @@ def _write_overview(ws: _Sheet, s: Summary, groups: Sequence[GroupRow], settings
     ws.append(())
     ws.header(("Theo lĩnh vực", "Số câu hỏi", "Đã trả lời", "Còn mở", "Quá hạn", "Tỉ lệ đúng hạn (%)"))
     for code, a in s.by_area:
-        ws.append((reports.area_name(settings, code), a.received, a.answered, a.open, a.overdue, _pct(a)))
+        ws.append((labels.area_name(settings, code), a.received, a.answered, a.open, a.overdue, _pct(a)))
     ws.append(())
     ws.header(("Xếp hạng tổ công tác", "Số câu hỏi", "Đúng hạn", "Đã đến hạn",
                "Tỉ lệ đúng hạn (%)", "Phản hồi trung vị (giờ làm việc)", "Quá hạn"))
@@ -348,7 +299,7 @@ def _write_overview(ws: _Sheet, s: Summary, groups: Sequence[GroupRow], settings
         ws.append((g.name, gc.received, gc.on_time, gc.decided, _pct(gc), _round(g.median), gc.overdue))
     ws.append(())
     ws.header((f"{len(s.top_communes)} xã/phường hỏi nhiều nhất", "Số câu hỏi"))
-    names = reports.commune_names()
+    names = labels.commune_names()
     for cid, n in s.top_communes:
         ws.append((names.get(cid, "—") if cid is not None else "—", n))
 
@@ -374,75 +325,10 @@ def export_caption(r: ExportResult) -> str:
     c = r.summary.counts
     median = r.summary.median
     speed = "chưa có phiếu được phản hồi" if median is None else (
-        f"phản hồi trung vị {reports.num(median)} giờ làm việc")
+        f"phản hồi trung vị {labels.num(median)} giờ làm việc")
     return (
         f"📄 Báo cáo {r.summary.period.label}: {r.rows} phiếu; đúng hạn "
-        f"{reports.share(c.on_time, c.decided)}; {speed}. "
+        f"{labels.share(c.on_time, c.decided)}; {speed}. "
         "Trang “Phiếu”: từng phiếu; “Tổng hợp”: số liệu chung và xếp hạng tổ; "
         "mỗi lĩnh vực một trang theo xã/phường."
     )
-
-
-# --- chart ----------------------------------------------------------------------------------
-
-
-def render_chart(series: WeeklySeries, settings: HotlineSettings, period: Period, path: Path) -> None:
-    """Stacked bars of questions per week by area, and the on-time share as a line (right axis)."""
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
-
-    n = len(series.weeks)
-    x = list(range(n))
-    with matplotlib.rc_context({"font.family": "DejaVu Sans", "font.size": 10}):
-        fig = Figure(figsize=(11, 6), dpi=100, layout="constrained")
-        FigureCanvasAgg(fig)
-        ax = fig.add_subplot()
-        colors = matplotlib.colormaps["tab20"]
-        order = [a.code for a in settings.areas if a.code in series.by_area]
-        order += sorted(code for code in series.by_area if code not in order)
-        bottom = [0] * n
-        for i, code in enumerate(order):
-            values = series.by_area[code]
-            ax.bar(x, values, bottom=bottom, width=0.8, color=colors(i % 20),
-                   label=reports.short_area(settings, code))
-            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel("Số câu hỏi")
-        ax.set_xlabel("Tuần (bắt đầu từ thứ Hai)")
-        ax.set_title(f"Câu hỏi theo tuần và lĩnh vực — {period.label}")
-        step = max(1, n // 13)
-        ax.set_xticks(x[::step], [f"{w:%d/%m}" for w in series.weeks[::step]])
-        if n:
-            ax.set_xlim(-0.6, n - 0.4)
-        if not any(bottom):
-            ax.text(0.5, 0.5, "Chưa có câu hỏi nào trong kỳ", transform=ax.transAxes,
-                    ha="center", va="center", fontsize=14, color="gray")
-        right = ax.twinx()
-        shares = [100 * ok / d if d else float("nan") for ok, d in zip(series.on_time, series.decided,
-                                                                      strict=True)]
-        right.plot(x, shares, color="black", marker="o", linewidth=1.8, label="Tỉ lệ trả lời đúng hạn (%)")
-        right.set_ylim(0, 105)
-        right.set_ylabel("Trả lời đúng hạn (%)")
-        handles, labels = ax.get_legend_handles_labels()
-        line_handles, line_labels = right.get_legend_handles_labels()
-        fig.legend(handles[::-1] + line_handles, labels[::-1] + line_labels, loc="outside right upper",
-                   fontsize=8, frameon=False)
-        fig.savefig(path, format="png")
-
-
-def chart_caption(series: WeeklySeries, period: Period) -> str:
-    total = sum(sum(v) for v in series.by_area.values())
-    ok, decided = sum(series.on_time), sum(series.decided)
-    return (
-        f"📈 Câu hỏi theo tuần và lĩnh vực — {period.label}: {total} câu hỏi trong "
-        f"{len(series.weeks)} tuần; "
-        f"trả lời đúng hạn {reports.share(ok, decided)}."
-    )
-
-
-__all__ = [
-    "ExportResult", "chart_caption", "export_caption", "export_file", "make_chart", "make_export",
-    "output_path", "render_chart", "write_workbook",
-]

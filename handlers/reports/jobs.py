@@ -23,11 +23,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from handlers import report_files
 from handlers.context import Ctx, Outbound
 from handlers.errors import HotlineError
 from handlers.messages import ChatRef
-from handlers.reports import Period
+from handlers.reports import chart, excel
+from handlers.reports.periods import Period
 from handlers.settings import Clock, Deadlines, HotlineSettings
 from storage.db import Database
 from storage.models import ReportJob
@@ -140,7 +140,7 @@ def make_file(
     kind: str, url: str, settings: HotlineSettings, deadlines: Deadlines, now: datetime, period: Period
 ) -> tuple[str, tuple[str, str]]:
     """In the child process: the caption and (path, document|photo) of one report."""
-    make = report_files.make_export if kind == "xuat" else report_files.make_chart
+    make = excel.make_export if kind == "xuat" else chart.make_chart
     return asyncio.run(make(url, settings, deadlines, now, period))
 
 
