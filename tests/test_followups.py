@@ -199,7 +199,7 @@ async def test_the_groups_digest_marks_tickets_past_their_deadline(hx):
 
 
 def test_long_lateness_says_working_days():
-    from handlers.reports.chat import late_text
+    from handlers.texts.report_chat import late_text
 
     assert late_text(2671.5) == "2.671,5 giờ làm việc (~333 ngày làm việc 7,5 giờ)"
 

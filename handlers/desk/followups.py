@@ -16,9 +16,10 @@ from handlers import texts
 from handlers.context import Outbound
 from handlers.intake.cadre import ask_rating
 from handlers.messages import Choice, Identity
-from handlers.reports import chat, labels, queries
+from handlers.reports import labels, queries
 from handlers.settings import GroupSpec
 from handlers.texts import format as fmt
+from handlers.texts import report_chat as chat
 from storage import repo
 from storage.models import DigestLog, Ticket, TicketStatus
 

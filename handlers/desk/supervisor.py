@@ -9,13 +9,15 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from handlers import texts
 from handlers.context import Ctx
 from handlers.errors import HotlineError, NotAllowed, UsageError
 from handlers.intake.communes import resolve_commune
 from handlers.messages import Choice, Identity
-from handlers.reports import chat, figures, jobs, labels, periods, queries
+from handlers.reports import figures, jobs, labels, periods, queries
 from handlers.reports.hours import WorkingHours
 from handlers.texts import format as fmt
+from handlers.texts import report_chat as chat
 from handlers.texts import supervisor as t
 from storage.models import Ban, Ticket, TicketStatus
 
@@ -53,7 +55,7 @@ async def commune(ctx: Ctx, args: str) -> None:
     _require(ctx)
     usage = "/xa <tên xã/phường> [kỳ]"
     if not args.strip():
-        raise UsageError(f"{usage} — kỳ: {periods.PERIOD_HELP}")
+        raise UsageError(texts.reports.PERIOD_USAGE.format(usage=usage, help=periods.PERIOD_HELP))
     name, period_text = args.strip(), ""
     found = resolve_commune(name)
     if not found.options or found.suggested:

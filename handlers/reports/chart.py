@@ -12,6 +12,7 @@ from handlers.reports.files import output_path, reading
 from handlers.reports.labels import share, short_area
 from handlers.reports.periods import Period
 from handlers.settings import Deadlines, HotlineSettings
+from handlers.texts import reports as t
 
 
 async def make_chart(
@@ -48,22 +49,22 @@ def render_chart(series: WeeklySeries, settings: HotlineSettings, period: Period
                    label=short_area(settings, code))
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_ylabel("Số câu hỏi")
-        ax.set_xlabel("Tuần (bắt đầu từ thứ Hai)")
-        ax.set_title(f"Câu hỏi theo tuần và lĩnh vực — {period.label}")
+        ax.set_ylabel(t.CHART_QUESTIONS)
+        ax.set_xlabel(t.CHART_WEEKS)
+        ax.set_title(t.CHART_TITLE.format(period=period.label))
         step = max(1, n // 13)
         ax.set_xticks(x[::step], [f"{w:%d/%m}" for w in series.weeks[::step]])
         if n:
             ax.set_xlim(-0.6, n - 0.4)
         if not any(bottom):
-            ax.text(0.5, 0.5, "Chưa có câu hỏi nào trong kỳ", transform=ax.transAxes,
+            ax.text(0.5, 0.5, t.CHART_EMPTY, transform=ax.transAxes,
                     ha="center", va="center", fontsize=14, color="gray")
         right = ax.twinx()
         shares = [100 * ok / d if d else float("nan") for ok, d in zip(series.on_time, series.decided,
                                                                       strict=True)]
-        right.plot(x, shares, color="black", marker="o", linewidth=1.8, label="Tỉ lệ trả lời đúng hạn (%)")
+        right.plot(x, shares, color="black", marker="o", linewidth=1.8, label=t.CHART_ON_TIME_LINE)
         right.set_ylim(0, 105)
-        right.set_ylabel("Trả lời đúng hạn (%)")
+        right.set_ylabel(t.CHART_ON_TIME_AXIS)
         handles, labels = ax.get_legend_handles_labels()
         line_handles, line_labels = right.get_legend_handles_labels()
         fig.legend(handles[::-1] + line_handles, labels[::-1] + line_labels, loc="outside right upper",
@@ -74,8 +75,6 @@ def render_chart(series: WeeklySeries, settings: HotlineSettings, period: Period
 def chart_caption(series: WeeklySeries, period: Period) -> str:
     total = sum(sum(v) for v in series.by_area.values())
     ok, decided = sum(series.on_time), sum(series.decided)
-    return (
-        f"📈 Câu hỏi theo tuần và lĩnh vực — {period.label}: {total} câu hỏi trong "
-        f"{len(series.weeks)} tuần; "
-        f"trả lời đúng hạn {share(ok, decided)}."
+    return t.CHART_CAPTION.format(
+        period=period.label, total=total, weeks=len(series.weeks), share=share(ok, decided)
     )

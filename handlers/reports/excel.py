@@ -25,24 +25,18 @@ from handlers.reports.hours import percentile, working_hours_for
 from handlers.reports.periods import Period
 from handlers.reports.queries import Counts
 from handlers.settings import Deadlines, HotlineSettings
+from handlers.texts import reports as t
 from handlers.texts.format import STATUS_TEXT
 from handlers.textutil import one_line
 from storage.models import Ticket, TicketStatus, User
 
 # The moments of the first answer and the deadline are left out on purpose: the working
 # hours and "Đúng hạn" carry what they say; /phieu N shows the full history.
-TICKET_HEADERS = (
-    "Số phiếu", "Ngày hỏi", "Ngày đóng", "Xã/phường", "Người hỏi", "Câu hỏi", "Lĩnh vực",
-    "Tổ công tác", "Trạng thái", "Phản hồi (giờ làm việc)", "Đúng hạn", "Giải quyết (giờ làm việc)",
-    "Đánh giá",
-)
+TICKET_HEADERS = t.TICKET_HEADERS
 TICKET_WIDTHS = (9, 16, 16, 22, 24, 60, 22, 30, 16, 12, 9, 12, 9)
 QUESTION_CHARS = 1000  # a cell shows the start; /phieu N has the whole question
 DATETIME, DATE = "dd/mm/yyyy hh:mm", "dd/mm/yyyy"  # as the bot writes dates
-AREA_HEADERS = (
-    "Xã/phường", "Số câu hỏi", "Đã phản hồi", "Đúng hạn", "Trễ hạn", "Tỉ lệ đúng hạn (%)",
-    "Phản hồi trung vị (giờ làm việc)", "Còn mở", "Quá hạn",
-)
+AREA_HEADERS = t.AREA_HEADERS
 WAITING = frozenset(TicketStatus.OPEN)
 STILL_OPEN = frozenset((*TicketStatus.OPEN, TicketStatus.WAITING))
 
@@ -101,7 +95,7 @@ class _Sheet:
 
 def _sheet_title(name: str, taken: set[str]) -> str:
     """Excel titles: at most 31 characters, none of []:*?/\\, unique."""
-    clean = "".join(" " if ch in "[]:*?/\\" else ch for ch in name).strip()[:31] or "Lĩnh vực"
+    clean = "".join(" " if ch in "[]:*?/\\" else ch for ch in name).strip()[:31] or t.AREA_SHEET
     title, n = clean, 2
     while title.lower() in taken:
         suffix = f" ({n})"
@@ -138,9 +132,9 @@ async def write_workbook(
         "datetime": wb.add_format({"num_format": DATETIME}),
         "date": wb.add_format({"num_format": DATE}),
     }
-    tickets = _Sheet(wb, "Phiếu", formats)
-    overview = _Sheet(wb, "Tổng hợp", formats)
-    taken = {"phiếu", "tổng hợp"}
+    tickets = _Sheet(wb, t.TICKETS_SHEET, formats)
+    overview = _Sheet(wb, t.OVERVIEW_SHEET, formats)
+    taken = {t.TICKETS_SHEET.lower(), t.OVERVIEW_SHEET.lower()}
     area_sheets = {  # a supervisor limited to some areas gets theirs only
         a.code: _Sheet(wb, _sheet_title(area_label[a.code], taken), formats)
         for a in settings.areas if period.areas is None or a.code in period.areas
@@ -198,7 +192,7 @@ async def write_workbook(
             if response is not None:
                 ws.write_number(r, 9, round(response, 2))
             if on_time is not None:
-                ws.write_string(r, 10, "Có" if on_time else "Không")
+                ws.write_string(r, 10, t.YES if on_time else t.NO)
             if resolution is not None:
                 ws.write_number(r, 11, round(resolution, 2))
             if rating is not None:
@@ -253,10 +247,7 @@ async def make_export(
     async with reading(url) as session:
         size = (await queries.grouped_counts(session, now, queries.in_period(period))).get(())
         if size is not None and size.received > settings.chat_export_limit:
-            raise HotlineError(
-                f"Kỳ {period.label} có {size.received} phiếu, quá nhiều để gửi qua tin nhắn. Xin chọn "
-                "kỳ ngắn hơn, hoặc trên máy chủ chạy: hotline report --period … --out baocao.xlsx"
-            )
+            raise HotlineError(t.TOO_LARGE, period=period.label, received=size.received)
         path = output_path(settings.reports_folder, "baocao", period, now, settings.timezone, ".xlsx")
         result = await write_workbook(session, settings, deadlines, now, period, path)
     return export_caption(result), (str(path), "document")
@@ -266,39 +257,26 @@ def _write_overview(ws: _Sheet, s: Summary, groups: Sequence[GroupRow], settings
     c = s.counts
     first, last = s.period.days(settings.timezone)
     ws.widths(46, *[16] * 7)
-    ws.header(("Tổng hợp", s.period.label))
-    for label, value in (
-        ("Từ ngày", first),  # dates, not text: Excel can filter and compute with them
-        ("Đến ngày", last),
-        ("Số câu hỏi nhận", c.received),
-        ("Đã trả lời", c.answered),
-        ("Đã đóng", c.closed),
-        ("Còn mở", c.open),
-        ("Quá hạn (chờ tổ trả lời, đã qua hạn)", c.overdue),
-        ("Đã hủy", c.cancelled),
-        ("Phản hồi trung vị (giờ làm việc)", _round(s.median)),
-        ("Phản hồi phân vị 90% (giờ làm việc)", _round(s.p90)),
-        ("Trả lời đúng hạn", c.on_time),
-        ("Trả lời trễ hạn hoặc quá hạn chưa trả lời", c.late),
-        ("Tỉ lệ trả lời đúng hạn (%)", _pct(c)),
-        ("Vượt thẩm quyền, báo lãnh đạo", c.escalated),
-        ("Quá hạn, tự động báo lãnh đạo", c.auto_escalated),
-        ("Đánh giá trung bình (1–5)", _round(c.rating)),
-        ("Số lượt đánh giá", c.rated),
-    ):
+    ws.header((t.OVERVIEW_SHEET, s.period.label))
+    values = (
+        first, last,  # dates, not text: Excel can filter and compute with them
+        c.received, c.answered, c.closed, c.open, c.overdue, c.cancelled,
+        _round(s.median), _round(s.p90), c.on_time, c.late, _pct(c),
+        c.escalated, c.auto_escalated, _round(c.rating), c.rated,
+    )
+    for label, value in zip(t.OVERVIEW_ROWS, values, strict=True):
         ws.append((label, value))
     ws.append(())
-    ws.header(("Theo lĩnh vực", "Số câu hỏi", "Đã trả lời", "Còn mở", "Quá hạn", "Tỉ lệ đúng hạn (%)"))
+    ws.header(t.BY_AREA_HEADERS)
     for code, a in s.by_area:
         ws.append((labels.area_name(settings, code), a.received, a.answered, a.open, a.overdue, _pct(a)))
     ws.append(())
-    ws.header(("Xếp hạng tổ công tác", "Số câu hỏi", "Đúng hạn", "Đã đến hạn",
-               "Tỉ lệ đúng hạn (%)", "Phản hồi trung vị (giờ làm việc)", "Quá hạn"))
+    ws.header(t.LEAGUE_HEADERS)
     for g in groups:
         gc = g.counts
         ws.append((g.name, gc.received, gc.on_time, gc.decided, _pct(gc), _round(g.median), gc.overdue))
     ws.append(())
-    ws.header((f"{len(s.top_communes)} xã/phường hỏi nhiều nhất", "Số câu hỏi"))
+    ws.header((t.TOP_COMMUNES.format(count=len(s.top_communes)), t.QUESTIONS))
     names = labels.commune_names()
     for cid, n in s.top_communes:
         ws.append((names.get(cid, "—") if cid is not None else "—", n))
@@ -324,11 +302,7 @@ def _write_area(
 def export_caption(r: ExportResult) -> str:
     c = r.summary.counts
     median = r.summary.median
-    speed = "chưa có phiếu được phản hồi" if median is None else (
-        f"phản hồi trung vị {labels.num(median)} giờ làm việc")
-    return (
-        f"📄 Báo cáo {r.summary.period.label}: {r.rows} phiếu; đúng hạn "
-        f"{labels.share(c.on_time, c.decided)}; {speed}. "
-        "Trang “Phiếu”: từng phiếu; “Tổng hợp”: số liệu chung và xếp hạng tổ; "
-        "mỗi lĩnh vực một trang theo xã/phường."
+    speed = t.NO_RESPONSE_YET if median is None else t.MEDIAN_RESPONSE.format(hours=labels.num(median))
+    return t.EXPORT_CAPTION.format(
+        period=r.summary.period.label, rows=r.rows, share=labels.share(c.on_time, c.decided), speed=speed
     )

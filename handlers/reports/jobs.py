@@ -29,17 +29,13 @@ from handlers.messages import ChatRef
 from handlers.reports import chart, excel
 from handlers.reports.periods import Period
 from handlers.settings import Clock, Deadlines, HotlineSettings
+from handlers.texts import reports as t
 from storage.db import Database
 from storage.models import ReportJob
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 2
-WHAT = {"xuat": "báo cáo Excel", "bieudo": "biểu đồ"}
-FAILED = (
-    "⚠️ Không lập được {what} {label} do lỗi hệ thống. "
-    "Xin thử lại sau; nếu vẫn lỗi, xin báo quản trị viên."
-)
 
 
 async def request(ctx: Ctx, kind: str, period: Period) -> None:
@@ -52,7 +48,7 @@ async def request(ctx: Ctx, kind: str, period: Period) -> None:
         areas=None if period.areas is None else " ".join(sorted(period.areas)),
         requested_at=ctx.now,
     ))
-    await ctx.reply(f"⏳ Đang lập {WHAT[kind]} {period.label}; tệp sẽ được gửi vào đây khi xong.")
+    await ctx.reply(t.PREPARING.format(what=t.WHAT[kind], label=period.label))
 
 
 def new_pool() -> ProcessPoolExecutor:
@@ -145,4 +141,4 @@ def make_file(
 
 
 def _failed(job: ReportJob) -> str:
-    return FAILED.format(what=WHAT.get(job.kind, "báo cáo"), label=job.period_label)
+    return t.JOB_FAILED.format(what=t.WHAT.get(job.kind, t.A_REPORT), label=job.period_label)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from handlers.settings import HotlineSettings
+from handlers.texts import reports as t
 from storage.communes import load_communes
 
 
@@ -23,7 +24,7 @@ def count(n: int) -> str:
 
 def share(part: int, whole: int) -> str:
     if not whole:
-        return "— (chưa có phiếu đến hạn)"
+        return t.NOTHING_DUE
     return f"{num(100 * part / whole, 0)}% ({count(part)}/{count(whole)})"
 
 
@@ -46,4 +47,4 @@ def group_name(settings: HotlineSettings, key: str | None) -> str:
     group = settings.group_by_key(key)
     if group is not None:
         return group.name
-    return "Chưa có tổ (lãnh đạo xử lý)" if key is None else key
+    return t.NO_GROUP if key is None else key

@@ -9,9 +9,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from handlers.errors import UsageError
+from handlers.texts import reports as t
 from handlers.textutil import fold
 
-PERIOD_HELP = "homnay, homqua, tuan, thang, nam, YYYY-MM (ví dụ 2026-11) hoặc DD/MM/YYYY-DD/MM/YYYY"
+PERIOD_HELP = t.PERIOD_HELP
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ YEARS = (2000, 2100)  # a period outside these years is a typing mistake (and ye
 
 def _days(first: date, last: date, tz: ZoneInfo, label: str, slug: str) -> Period:
     if not (YEARS[0] <= first.year and last.year <= YEARS[1]):
-        raise UsageError(f"Kỳ phải nằm trong các năm {YEARS[0]}–{YEARS[1]}. Kỳ: {PERIOD_HELP}")
+        raise UsageError(t.PERIOD_YEARS.format(first=YEARS[0], last=YEARS[1], help=PERIOD_HELP))
     start = datetime.combine(first, time(0), tzinfo=tz)
     end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
     return Period(start.astimezone(UTC), end.astimezone(UTC), label, slug)
@@ -60,40 +61,40 @@ def parse_period(text: str, now: datetime, tz: ZoneInfo, default: str, usage: st
     word = fold(raw).replace(" ", "")
     today = now.astimezone(tz).date()
     if word in ("homnay", "today"):
-        return _days(today, today, tz, f"hôm nay ({today:%d/%m/%Y})", f"{today:%Y-%m-%d}")
+        return _days(today, today, tz, t.TODAY.format(day=today), f"{today:%Y-%m-%d}")
     if word in ("homqua", "yesterday"):
         day = today - timedelta(days=1)
-        return _days(day, day, tz, f"hôm qua ({day:%d/%m/%Y})", f"{day:%Y-%m-%d}")
+        return _days(day, day, tz, t.YESTERDAY.format(day=day), f"{day:%Y-%m-%d}")
     if word in ("tuan", "tuannay"):
         monday = today - timedelta(days=today.weekday())
         sunday = monday + timedelta(days=6)
-        return _days(monday, sunday, tz, f"tuần này ({_span(monday, sunday)})", f"tuan-{monday:%Y-%m-%d}")
+        label = t.THIS_WEEK.format(span=_span(monday, sunday))
+        return _days(monday, sunday, tz, label, f"tuan-{monday:%Y-%m-%d}")
     if word in ("thang", "thangnay"):
         first = today.replace(day=1)
         last = _next_month(first) - timedelta(days=1)
-        return _days(first, last, tz, f"tháng {first:%m/%Y}", f"{first:%Y-%m}")
+        return _days(first, last, tz, t.MONTH.format(first=first), f"{first:%Y-%m}")
     if word in ("nam", "namnay"):
         first, last = date(today.year, 1, 1), date(today.year, 12, 31)
-        return _days(first, last, tz, f"năm {today.year}", f"{today.year}")
+        return _days(first, last, tz, t.YEAR.format(year=today.year), f"{today.year}")
     try:
         if m := _MONTH.match(raw):
             first = date(int(m[1]), int(m[2]), 1)
             last = _next_month(first) - timedelta(days=1)
-            return _days(first, last, tz, f"tháng {first:%m/%Y}", f"{first:%Y-%m}")
+            return _days(first, last, tz, t.MONTH.format(first=first), f"{first:%Y-%m}")
         if m := _RANGE.match(raw):
             first = date(int(m[3]), int(m[2]), int(m[1]))
             last = date(int(m[6]), int(m[5]), int(m[4]))
             if last >= first:
-                label = f"ngày {first:%d/%m/%Y}" if first == last else (
-                    f"từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}")  # not "từ A–B": one or the other
+                label = t.DAY.format(day=first) if first == last else t.DAYS.format(first=first, last=last)
                 return _days(first, last, tz, label,
                              f"{first:%Y%m%d}-{last:%Y%m%d}")
         if m := _DAY.match(raw):
             day = date(int(m[3]), int(m[2]), int(m[1]))
-            return _days(day, day, tz, f"ngày {day:%d/%m/%Y}", f"{day:%Y-%m-%d}")
+            return _days(day, day, tz, t.DAY.format(day=day), f"{day:%Y-%m-%d}")
     except (ValueError, OverflowError):  # 31/02, month 13, year 9999 + one month…
         pass
-    raise UsageError(f"{usage} — kỳ: {PERIOD_HELP}")
+    raise UsageError(t.PERIOD_USAGE.format(usage=usage, help=PERIOD_HELP))
 
 
 def split_period(args: str, now: datetime, tz: ZoneInfo) -> tuple[str, Period | None]:
