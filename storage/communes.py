@@ -9,6 +9,7 @@ from importlib import resources
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlmodel import col
 
 from storage.models import Commune
 
@@ -35,7 +36,7 @@ def load_communes() -> tuple[CommuneInfo, ...]:
 async def seed_communes(db: AsyncSession | AsyncConnection) -> None:
     """Insert the shipped communes that the database does not have yet (a session, or the
     connection that runs the migrations under the start-up lock)."""
-    have = set((await db.execute(select(Commune.id))).scalars())
+    have = set((await db.execute(select(col(Commune.id)))).scalars())
     rows = [
         {"id": c.id, "name": c.name, "kind": c.kind, "former_district": c.former_district,
          "merged_from": "\n".join(c.merged_from)}

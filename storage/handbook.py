@@ -19,9 +19,10 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlmodel import col
 
 from handlers.textutil import fold
-from storage.models import HandbookEntry, HandbookTerm
+from storage.models import HandbookEntry, HandbookTerm, HandbookUse
 
 # Folded function words that say nothing about the topic of a question.
 # Folding merges words ("cán"/"cần" → "can", "tư"/"từ" → "tu"), so only words that are
@@ -97,7 +98,7 @@ async def ensure_index(conn: AsyncConnection) -> None:
 
 
 async def _reindex(session: AsyncSession, entry: HandbookEntry) -> None:
-    if session.bind.dialect.name != "sqlite":  # PostgreSQL indexes the column itself
+    if session.get_bind().dialect.name != "sqlite":  # PostgreSQL indexes the column itself
         return
     await session.execute(text("DELETE FROM handbook_fts WHERE rowid = :id"), {"id": entry.id})
     if entry.current:
@@ -117,7 +118,8 @@ async def save(session: AsyncSession, entry: HandbookEntry) -> HandbookEntry:
     if entry.id is not None:  # the stored row says what was counted before this change
         with session.no_autoflush:  # (autoflush would write the change first: retire counted nothing)
             stored = (await session.execute(
-                select(HandbookEntry.search_text, HandbookEntry.current).where(HandbookEntry.id == entry.id)
+                select(col(HandbookEntry.search_text), col(HandbookEntry.current))
+                .where(col(HandbookEntry.id) == entry.id)
             )).first()
         before = counted_terms(stored[0]) if stored is not None and stored[1] else set()
     entry.search_text = search_text(entry.question, entry.answer)
@@ -135,7 +137,7 @@ async def _count_terms(session: AsyncSession, changed: set[str], step: int) -> N
         return
     rows = {
         r.term: r for r in (await session.execute(
-            select(HandbookTerm).where(HandbookTerm.term.in_(sorted(changed)))
+            select(HandbookTerm).where(col(HandbookTerm.term).in_(sorted(changed)))
         )).scalars()
     }
     for term in changed:
@@ -161,14 +163,49 @@ async def retire(session: AsyncSession, entry: HandbookEntry) -> None:
 
 
 async def current_entries(session: AsyncSession) -> Sequence[HandbookEntry]:
-    q = select(HandbookEntry).where(HandbookEntry.current.is_(True)).order_by(HandbookEntry.id)
+    q = select(HandbookEntry).where(col(HandbookEntry.current).is_(True)).order_by(col(HandbookEntry.id))
     return (await session.execute(q)).scalars().all()
+
+
+async def get_entry(session: AsyncSession, entry_id: int) -> HandbookEntry | None:
+    return await session.get(HandbookEntry, entry_id)
+
+
+async def entries(session: AsyncSession, ids: Collection[int]) -> Sequence[HandbookEntry]:
+    """The entries of these ids (current or not), in no particular order."""
+    q = select(HandbookEntry).where(col(HandbookEntry.id).in_(ids))
+    return (await session.execute(q)).scalars().all()
+
+
+async def current_entry_of_ticket(session: AsyncSession, ticket_id: int) -> HandbookEntry | None:
+    """The current entry published from a ticket, if any."""
+    q = select(HandbookEntry).where(
+        col(HandbookEntry.ticket_id) == ticket_id, col(HandbookEntry.current).is_(True)
+    )
+    return (await session.execute(q)).scalars().first()
+
+
+async def record_suggestion(
+    session: AsyncSession, identity: str, entry_ids: Sequence[int | None], now: datetime
+) -> HandbookUse:
+    """A cadre was shown these entries (outcome "shown"); flushed, so that it has its id."""
+    use = HandbookUse(identity=identity, entry_ids=" ".join(map(str, entry_ids)), at=now)
+    session.add(use)
+    await session.flush()
+    return use
+
+
+async def set_outcome(session: AsyncSession, use_id: int, outcome: str) -> None:
+    """What the cadre did after a suggestion: "resolved" or "asked"."""
+    use = await session.get(HandbookUse, use_id)
+    if use is not None:
+        use.outcome = outcome
 
 
 async def clear(session: AsyncSession) -> None:
     await session.execute(delete(HandbookEntry))
     await session.execute(delete(HandbookTerm))
-    if session.bind.dialect.name == "sqlite":
+    if session.get_bind().dialect.name == "sqlite":
         await session.execute(text("DELETE FROM handbook_fts"))
 
 
@@ -184,7 +221,7 @@ async def search(
     unique = list(dict.fromkeys(words))
     df = {
         r.term: r.df for r in (await session.execute(
-            select(HandbookTerm).where(HandbookTerm.term.in_([*unique, ENTRIES]))
+            select(HandbookTerm).where(col(HandbookTerm.term).in_([*unique, ENTRIES]))
         )).scalars()
     }
     total_entries = df.pop(ENTRIES, None)
@@ -193,14 +230,14 @@ async def search(
     df = {t: n for t, n in df.items() if n > 0}
     if total_entries is None:  # counts kept before ENTRIES existed: count once, slowly
         total_entries = (await session.execute(
-            select(func.count()).select_from(HandbookEntry).where(HandbookEntry.current.is_(True))
+            select(func.count()).select_from(HandbookEntry).where(col(HandbookEntry.current).is_(True))
         )).scalar_one()
     # Candidates come from the rarest terms the handbook knows: they decide a match, and a
     # query of common terms over tens of thousands of entries would be slow for nothing.
     query_terms = sorted(df, key=lambda t: df[t])[:QUERY_TERMS]
     if not query_terms:
         return []
-    if session.bind.dialect.name == "sqlite":
+    if session.get_bind().dialect.name == "sqlite":
         match = " OR ".join(f'"{t}"' for t in query_terms)
         rows = (await session.execute(
             text("SELECT rowid, bm25(handbook_fts) FROM handbook_fts WHERE handbook_fts MATCH :q "
@@ -220,7 +257,7 @@ async def search(
         return []
     entries = {
         e.id: e for e in (await session.execute(
-            select(HandbookEntry).where(HandbookEntry.id.in_([i for i, _ in ranked]))
+            select(HandbookEntry).where(col(HandbookEntry.id).in_([i for i, _ in ranked]))
         )).scalars()
     }
     # What a match is worth: each shared term weighs by its rarity among the entries (IDF,
@@ -258,7 +295,9 @@ def _syllables(question: str) -> set[str]:
 def _parse_markdown(body: str) -> list[tuple[str, str, str]]:
     """`## question` headings, an `area: code` line, then the answer's paragraphs."""
     entries: list[tuple[str, str, str]] = []
-    question, area, answer = None, "khac", []
+    question: str | None = None
+    area = "khac"
+    answer: list[str] = []
     for line in [*body.splitlines(), "## "]:
         if line.startswith("## "):
             if question and "\n".join(answer).strip():

@@ -7,13 +7,17 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import col
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import SQLModel, col
 
 from storage.models import (
+    Ban,
     ChatState,
     Invite,
     MessageLink,
@@ -28,7 +32,7 @@ from storage.models import (
 # --- inbound dedupe -------------------------------------------------------------------------
 
 
-def _insert(session: AsyncSession, model: type):  # type: ignore[no-untyped-def]
+def _insert(session: AsyncSession, model: type[SQLModel]) -> PgInsert | SqliteInsert:
     """INSERT for this session's dialect, so that ON CONFLICT is available (SQLite, PostgreSQL)."""
     dialect = session.get_bind().dialect.name
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
@@ -49,7 +53,30 @@ async def mark_processed(session: AsyncSession, key: str, now: datetime) -> bool
 
 
 async def get_user(session: AsyncSession, identity: str) -> User | None:
-    return (await session.execute(select(User).where(User.identity == identity))).scalar_one_or_none()
+    return (await session.execute(select(User).where(col(User.identity) == identity))).scalar_one_or_none()
+
+
+async def user_by_id(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def is_banned(session: AsyncSession, identity: str) -> bool:
+    return await session.get(Ban, identity) is not None
+
+
+async def ban(session: AsyncSession, identity: str, by: str, reason: str, now: datetime) -> None:
+    """Ban someone (a ban already in place is kept as it was)."""
+    if not await is_banned(session, identity):
+        session.add(Ban(identity=identity, by=by, reason=reason, at=now))
+
+
+async def unban(session: AsyncSession, identity: str) -> bool:
+    """Lift a ban; False when there was none."""
+    row = await session.get(Ban, identity)
+    if row is None:
+        return False
+    await session.delete(row)
+    return True
 
 
 async def get_invite(session: AsyncSession, code: str) -> Invite | None:
@@ -65,7 +92,7 @@ async def get_state(session: AsyncSession, key: str) -> ChatState | None:
 
 async def set_state(
     session: AsyncSession, key: str, now: datetime, *, state: str | None = None,
-    data: dict | None = None, choices: Sequence[str] | None = None,
+    data: dict[str, object] | None = None, choices: Sequence[str] | None = None,
 ) -> None:
     """Update only the parts given; a state row is created on first use.
 
@@ -82,7 +109,7 @@ async def set_state(
     stmt = _insert(session, ChatState).values(key=key, **values)
     await session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=values))
     # a row this session already loaded shows the new values, without a flush or a reload
-    loaded = session.identity_map.get(session.identity_key(ChatState, key))  # type: ignore[arg-type]
+    loaded = session.identity_map.get(session.identity_key(ChatState, key))
     if loaded is not None:
         for name, value in values.items():
             set_committed_value(loaded, name, value)
@@ -106,20 +133,30 @@ async def add_event(
 
 
 async def ticket_events(session: AsyncSession, ticket_id: int) -> Sequence[TicketEvent]:
-    q = select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
+    q = select(TicketEvent).where(col(TicketEvent.ticket_id) == ticket_id).order_by(col(TicketEvent.id))
     return (await session.execute(q)).scalars().all()
 
 
+async def last_answer(session: AsyncSession, ticket_id: int) -> str | None:
+    """The text of the newest answer given on a ticket."""
+    q = (
+        select(col(TicketEvent.text))
+        .where(col(TicketEvent.ticket_id) == ticket_id, col(TicketEvent.kind) == "answer")
+        .order_by(col(TicketEvent.id).desc())
+    )
+    return (await session.execute(q)).scalars().first()
+
+
 async def tickets_of_asker(session: AsyncSession, user_id: int, limit: int = 15) -> Sequence[Ticket]:
-    q = select(Ticket).where(Ticket.asker_id == user_id).order_by(Ticket.id.desc()).limit(limit)
+    q = select(Ticket).where(col(Ticket.asker_id) == user_id).order_by(col(Ticket.id).desc()).limit(limit)
     return (await session.execute(q)).scalars().all()
 
 
 async def open_tickets_of_group(session: AsyncSession, group_key: str) -> Sequence[Ticket]:
     q = (
         select(Ticket)
-        .where(Ticket.group_key == group_key, Ticket.status.in_(TicketStatus.OPEN))
-        .order_by(Ticket.id)
+        .where(col(Ticket.group_key) == group_key, col(Ticket.status).in_(TicketStatus.OPEN))
+        .order_by(col(Ticket.id))
     )
     return (await session.execute(q)).scalars().all()
 
@@ -127,8 +164,8 @@ async def open_tickets_of_group(session: AsyncSession, group_key: str) -> Sequen
 async def overdue_tickets(session: AsyncSession, now: datetime, limit: int = 50) -> Sequence[Ticket]:
     q = (
         select(Ticket)
-        .where(Ticket.status.in_(TicketStatus.OPEN), Ticket.due_at < now)
-        .order_by(Ticket.due_at)
+        .where(col(Ticket.status).in_(TicketStatus.OPEN), col(Ticket.due_at) < now)
+        .order_by(col(Ticket.due_at))
         .limit(limit)
     )
     return (await session.execute(q)).scalars().all()
@@ -138,13 +175,13 @@ async def counts_since(
     session: AsyncSession, since: datetime
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Tickets created since a moment, counted by status and by area."""
-    base = select(func.count()).select_from(Ticket).where(Ticket.created_at >= since)
-    rows = await session.execute(base.add_columns(Ticket.status).group_by(Ticket.status))
+    base = select(func.count()).select_from(Ticket).where(col(Ticket.created_at) >= since)
+    rows = await session.execute(base.add_columns(col(Ticket.status)).group_by(col(Ticket.status)))
     by_status = {status: n for n, status in rows.all()}
     by_area = {
         a: n
         for n, a in (
-            await session.execute(base.add_columns(Ticket.area_code).group_by(Ticket.area_code))
+            await session.execute(base.add_columns(col(Ticket.area_code)).group_by(col(Ticket.area_code)))
         ).all()
     }
     return by_status, by_area
@@ -173,9 +210,9 @@ async def claim_heads(
     a private message goes before a group notice of the same age (a cadre's ack before the card).
     """
     heads = (
-        select(func.min(OutboxMessage.id))
-        .where(OutboxMessage.status == "pending")
-        .group_by(OutboxMessage.channel, OutboxMessage.chat_id)
+        select(func.min(col(OutboxMessage.id)))
+        .where(col(OutboxMessage.status) == "pending")
+        .group_by(col(OutboxMessage.channel), col(OutboxMessage.chat_id))
     )
     leased_to_other = and_(  # NULL-safe: it is negated below, and NOT NULL is not true
         col(OutboxMessage.claimed_until).is_not(None), col(OutboxMessage.claimed_until) > now,
@@ -183,12 +220,12 @@ async def claim_heads(
     )
     q = (
         select(OutboxMessage)
-        .where(OutboxMessage.id.in_(heads), OutboxMessage.status == "pending",
-               OutboxMessage.next_attempt_at <= now, ~leased_to_other)
+        .where(col(OutboxMessage.id).in_(heads), col(OutboxMessage.status) == "pending",
+               col(OutboxMessage.next_attempt_at) <= now, ~leased_to_other)
         .order_by(
-            OutboxMessage.created_at,
-            case((OutboxMessage.chat_kind == "group", 1), else_=0),
-            OutboxMessage.id,
+            col(OutboxMessage.created_at),
+            case((col(OutboxMessage.chat_kind) == "group", 1), else_=0),
+            col(OutboxMessage.id),
         )
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -207,20 +244,20 @@ async def release_claims(session: AsyncSession, owner: str) -> None:
     """Give back what `owner` claimed and did not finish: another instance may send it now."""
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.claimed_by == owner, OutboxMessage.status == "pending")
+        .where(col(OutboxMessage.claimed_by) == owner, col(OutboxMessage.status) == "pending")
         .values(claimed_by=None, claimed_until=None)
     )
 
 
 async def next_outbox_time(session: AsyncSession, after: datetime | None = None) -> datetime | None:
     """When the next pending row falls due (after `after`, when given)."""
-    q = select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == "pending")
+    q = select(func.min(col(OutboxMessage.next_attempt_at))).where(col(OutboxMessage.status) == "pending")
     if after is not None:
-        q = q.where(OutboxMessage.next_attempt_at > after)
+        q = q.where(col(OutboxMessage.next_attempt_at) > after)
     return (await session.execute(q)).scalar_one_or_none()
 
 
-def _routing_label_filter():  # type: ignore[no-untyped-def]
+def _routing_label_filter() -> ColumnElement[bool]:
     """Tickets whose area a person confirmed: chosen by the cadre, corrected by staff, or
     answered by the group it was routed to (old tickets, before routed_by, count by the answer)."""
     return or_(
@@ -236,10 +273,11 @@ async def count_routing_labels(session: AsyncSession) -> int:
 
 async def routing_labels(session: AsyncSession) -> list[tuple[int, str, str, str | None]]:
     """(ticket id, question, final area, how it was decided) of every labelled ticket."""
-    query = select(Ticket.id, Ticket.question, Ticket.area_code, Ticket.routed_by).where(
+    query = select(col(Ticket.id), col(Ticket.question), col(Ticket.area_code), col(Ticket.routed_by)).where(
         _routing_label_filter()
     ).order_by(col(Ticket.id))
-    return [(int(i), q, a, r) for i, q, a, r in (await session.execute(query)).all()]
+    # (an id is never NULL; the test only tells the type checker so)
+    return [(i, q, a, r) for i, q, a, r in (await session.execute(query)).all() if i is not None]
 
 
 async def mark_sent(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
@@ -247,12 +285,12 @@ async def mark_sent(session: AsyncSession, ids: Sequence[int], now: datetime) ->
     if ids:
         await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
-            .values(status="sent", sent_at=now, attempts=OutboxMessage.attempts + 1)
+            .where(col(OutboxMessage.id).in_(ids))
+            .values(status="sent", sent_at=now, attempts=col(OutboxMessage.attempts) + 1)
         )
 
 
-async def add_links(session: AsyncSession, links: Sequence[dict]) -> None:
+async def add_links(session: AsyncSession, links: Sequence[dict[str, object]]) -> None:
     """Message → ticket links (a message resent after a crash keeps its first link)."""
     if links:
         await session.execute(_insert(session, MessageLink).values(list(links)).on_conflict_do_nothing())

@@ -1,13 +1,16 @@
 """Alembic environment: always run from storage/migrate.py on a connection the app opened."""
 
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlmodel import SQLModel
 
 from storage.migrate import include_name
 from storage.models import UTCDateTime
 
 
-def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """UTCDateTime is a plain DateTime in the database: migrations need not import the models."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
