@@ -27,7 +27,6 @@ from handlers.texts import format as fmt
 from handlers.textutil import fold, one_line, storable
 from storage import repo
 from storage.db import Database
-from storage.models import Ban, User
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,7 @@ async def show_ticket(ctx: Ctx, args: str) -> None:
     number, _ = await parse_ticket(ctx, args, "/phieu <số phiếu>")
     ticket = await load(ctx, number, asker=True, staff=True)
     events = await repo.ticket_events(ctx.session, number)
-    asker = await ctx.session.get(User, ticket.asker_id)
+    asker = await repo.user_by_id(ctx.session, ticket.asker_id)
     await ctx.reply(fmt.history(ticket, events, asker, ctx.settings), ticket=ticket)
 
 
@@ -330,7 +329,7 @@ class Hotline:
         who = str(msg.sender)
         if msg.sender in self.settings.supervisors:
             return False
-        if await session.get(Ban, who) is not None:
+        if await repo.is_banned(session, who):
             log.info("dropping update from banned %s", who)
             return True
         if msg.sender.channel == "console":  # the operator at the keyboard, or a piped script

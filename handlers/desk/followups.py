@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select, true
-
 from handlers import texts
 from handlers.context import Outbound
 from handlers.intake.cadre import ask_rating
@@ -20,8 +18,9 @@ from handlers.reports import labels, queries
 from handlers.settings import GroupSpec
 from handlers.texts import format as fmt
 from handlers.texts import report_chat as chat
+from storage import followups as due
 from storage import repo
-from storage.models import DigestLog, Ticket, TicketStatus
+from storage.models import Ticket, TicketStatus
 
 
 async def tick(out: Outbound) -> None:
@@ -32,15 +31,6 @@ async def tick(out: Outbound) -> None:
     await notify_unresolved(out)
     await check_back(out)
     await auto_close(out)
-
-
-async def _open(out: Outbound, *conditions) -> list[Ticket]:  # type: ignore[no-untyped-def]
-    q = (
-        select(Ticket)
-        .where(Ticket.status.in_(TicketStatus.OPEN), *conditions)
-        .order_by(Ticket.id)
-    )
-    return list((await out.session.execute(q)).scalars())
 
 
 def _by_group(out: Outbound, tickets: list[Ticket]) -> dict[GroupSpec | None, list[Ticket]]:
@@ -69,10 +59,7 @@ async def _notify_groups(out: Outbound, tickets: list[Ticket], heading: str) -> 
 
 async def remind_groups(out: Outbound) -> None:
     """Before the deadline (by default at 75% of it): one reminder per group, listing tickets."""
-    tickets = await _open(
-        out, Ticket.remind_at <= out.now, Ticket.reminder_sent_at.is_(None),
-        Ticket.due_at > out.now,
-    )
+    tickets = await due.to_remind(out.session, out.now)
     await _notify_groups(out, tickets, texts.desk.REMIND)
     for t in tickets:
         t.reminder_sent_at = out.now
@@ -82,7 +69,7 @@ async def remind_groups(out: Outbound) -> None:
 
 async def notify_due(out: Outbound) -> None:
     """At the deadline: the group is told which tickets are now due."""
-    tickets = await _open(out, Ticket.due_at <= out.now, Ticket.due_notice_sent_at.is_(None))
+    tickets = await due.newly_due(out.session, out.now)
     await _notify_groups(out, tickets, texts.desk.DUE)
     for t in tickets:
         t.due_notice_sent_at = out.now
@@ -91,9 +78,7 @@ async def notify_due(out: Outbound) -> None:
 
 async def notify_unresolved(out: Outbound) -> None:
     """Past the resolution deadline and still with the group (never answered, or reopened)."""
-    tickets = await _open(
-        out, Ticket.resolution_due_at <= out.now, Ticket.resolution_notice_sent_at.is_(None)
-    )
+    tickets = await due.newly_unresolved(out.session, out.now)
     await _notify_groups(out, tickets, texts.desk.UNRESOLVED)
     for t in tickets:
         t.resolution_notice_sent_at = out.now
@@ -102,7 +87,7 @@ async def notify_unresolved(out: Outbound) -> None:
 async def escalate_overdue(out: Outbound) -> None:
     """Overdue by the configured margin: the supervisors get the ticket and the group's name."""
     margin = out.settings.followup.escalate_after_hours
-    candidates = await _open(out, Ticket.due_at <= out.now, Ticket.overdue_escalated_at.is_(None))
+    candidates = await due.overdue_not_escalated(out.session, out.now)
     late = [
         t for t in candidates
         if t.due_at and out.deadlines.hours_between(t.due_at, out.now) >= margin
@@ -137,11 +122,8 @@ async def escalate_overdue(out: Outbound) -> None:
 
 async def check_back(out: Outbound) -> None:
     """Some time after an answer: ask the cadre whether it solved the problem."""
-    q = select(Ticket).where(
-        Ticket.status == TicketStatus.ANSWERED, Ticket.checkback_sent_at.is_(None)
-    )
     after = out.settings.followup.checkback_after_hours
-    for t in (await out.session.execute(q)).scalars():
+    for t in await due.answered_without_checkback(out.session):
         if t.answered_at is None or out.deadlines.hours_between(t.answered_at, out.now) < after:
             continue
         assert t.id is not None
@@ -158,10 +140,7 @@ async def check_back(out: Outbound) -> None:
 async def auto_close(out: Outbound) -> None:
     """No reply to the check-back within the configured days: closed as resolved."""
     limit = out.now - timedelta(days=out.settings.followup.autoclose_after_days)
-    q = select(Ticket).where(
-        Ticket.status == TicketStatus.ANSWERED, Ticket.checkback_sent_at <= limit
-    )
-    for t in (await out.session.execute(q)).scalars():
+    for t in await due.checked_back_before(out.session, limit):
         assert t.id is not None
         t.status = TicketStatus.CLOSED
         t.closed_at = out.now
@@ -171,27 +150,22 @@ async def auto_close(out: Outbound) -> None:
             await ask_rating(out, t)
 
 
-async def _once(out: Outbound, key: str) -> bool:
-    """Claim a digest key; False if that digest was already sent."""
-    if await out.session.get(DigestLog, key) is not None:
-        return False
-    out.session.add(DigestLog(key=key, at=out.now))
-    return True
-
-
 async def daily_digest(out: Outbound, today: date) -> None:
     """Each group: its open tickets, oldest first. Supervisors: yesterday's numbers, overdue."""
     tz = out.settings.timezone
     for group in out.settings.groups:
         tickets = await repo.open_tickets_of_group(out.session, group.key)
-        if not tickets or not await _once(out, f"group:{group.key}:{today.isoformat()}"):
+        key = f"group:{group.key}:{today.isoformat()}"
+        if not tickets or not await due.claim_digest(out.session, key, out.now):
             continue
         lines = [fmt.line(t, out.settings, out.now) for t in tickets]
         await out.send_to_group(
             group,
             texts.desk.GROUP_DIGEST.format(group=group.name, today=today) + "\n".join(lines),
         )
-    if not out.settings.supervisors or not await _once(out, f"supervisors:{today.isoformat()}"):
+    if not out.settings.supervisors or not await due.claim_digest(
+        out.session, f"supervisors:{today.isoformat()}", out.now
+    ):
         return
     # the previous working day: on Monday, Friday's numbers (the weekend's are counted with them)
     previous = today - timedelta(days=1)
@@ -208,10 +182,7 @@ async def daily_digest(out: Outbound, today: date) -> None:
     for sup in sorted(out.settings.supervisors, key=str):
         views.setdefault(out.settings.supervisor_areas.get(sup), []).append(sup)
     for areas, supervisors in views.items():
-        scope = Ticket.area_code.in_(sorted(areas)) if areas is not None else true()
-        received = await _count(out, scope, Ticket.created_at >= start, Ticket.created_at < end)
-        answered = await _count(out, scope, Ticket.answered_at >= start, Ticket.answered_at < end)
-        closed = await _count(out, scope, Ticket.closed_at >= start, Ticket.closed_at < end)
+        received, answered, closed = await due.day_counts(out.session, start, end, areas)
         late = [t for t in overdue if areas is None or t.area_code in areas]
         lines = [
             texts.supervisor.DIGEST_NUMBERS.format(span=span)
@@ -226,7 +197,3 @@ async def daily_digest(out: Outbound, today: date) -> None:
         for sup in supervisors:
             await out.send_to(sup, "\n".join(lines))
 
-
-async def _count(out: Outbound, *conditions) -> int:  # type: ignore[no-untyped-def]
-    q = select(func.count()).select_from(Ticket).where(*conditions)
-    return int((await out.session.execute(q)).scalar_one())

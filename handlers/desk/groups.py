@@ -5,7 +5,6 @@ refuses (/tuchoinhom). Until then the chat receives nothing. Every change is rec
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Ctx
@@ -15,15 +14,16 @@ from handlers.settings import GroupSpec
 from handlers.texts import desk as t
 from handlers.texts import supervisor as sv
 from handlers.textutil import one_line
-from storage.models import BindingChange, GroupBinding
+from storage import groups as bindings
+from storage.models import BindingChange
 
 USAGE = t.BIND_LINE
-PENDING, APPROVED, REFUSED = "pending", "approved", "refused"
+PENDING, APPROVED, REFUSED = bindings.PENDING, "approved", "refused"
 NAME_LIMIT = 80
 
 
 async def load(session: AsyncSession) -> list[GroupSpec]:
-    rows = (await session.execute(select(GroupBinding).order_by(GroupBinding.at))).scalars()
+    rows = await bindings.bindings(session)
     return [
         GroupSpec(r.channel, r.chat_id, r.name or t.DEFAULT_GROUP_NAME, tuple(r.areas.split()), r.thread_id)
         for r in rows
@@ -84,7 +84,8 @@ async def bind(ctx: Ctx, args: str) -> None:
         return
     if ctx.is_supervisor and not ctx.msg.is_chat_admin:
         raise NotAllowed(t.BIND_OWN_AREAS_ONLY)
-    for older in await _pending(ctx.session, chat.topic_key):  # the newest request replaces them
+    # the newest request replaces the older ones
+    for older in await bindings.pending_changes(ctx.session, chat.topic_key):
         older.status, older.decided_at, older.note = REFUSED, ctx.now, t.REPLACED
     ctx.session.add(change)
     await ctx.session.flush()
@@ -100,13 +101,6 @@ async def bind(ctx: Ctx, args: str) -> None:
             await ctx.send_to(sup, text, choices)
 
 
-async def _pending(session: AsyncSession, key: str | None = None) -> list[BindingChange]:
-    query = select(BindingChange).where(BindingChange.status == PENDING).order_by(BindingChange.id)
-    if key is not None:
-        query = query.where(BindingChange.key == key)
-    return list((await session.execute(query)).scalars())
-
-
 async def decide(ctx: Ctx, args: str, accept: bool = True) -> None:
     """/duyetnhom [số] and /tuchoinhom <số> [lý do]: without a number, the pending requests."""
     if not ctx.is_supervisor:
@@ -114,7 +108,7 @@ async def decide(ctx: Ctx, args: str, accept: bool = True) -> None:
     command = "/duyetnhom" if accept else "/tuchoinhom"
     number, _, reason = args.strip().partition(" ")
     if not number:
-        pending = [c for c in await _pending(ctx.session)
+        pending = [c for c in await bindings.pending_changes(ctx.session)
                    if _may_decide(ctx, set(c.areas.split()) | set(c.previous.split()))]
         if not pending:
             await ctx.reply(t.NO_REQUESTS)
@@ -127,7 +121,7 @@ async def decide(ctx: Ctx, args: str, accept: bool = True) -> None:
         return
     if not (number.isascii() and number.isdigit()) or len(number) > 9:
         raise UsageError(f"{command} <số yêu cầu>")
-    change = await ctx.session.get(BindingChange, int(number))
+    change = await bindings.get_change(ctx.session, int(number))
     if change is None or not _may_decide(ctx, set(change.areas.split()) | set(change.previous.split())):
         raise HotlineError(t.NO_REQUEST, number=number)
     if change.status != PENDING:
@@ -151,16 +145,7 @@ async def _apply(ctx: Ctx, change: BindingChange) -> None:
     current = ctx.settings.group_for_chat(chat)  # now, not when it was asked for
     change.previous = " ".join(current.areas) if current else ""
     codes = change.areas.split()
-    row = await ctx.session.get(GroupBinding, change.key)
-    if not codes:
-        if row is not None:
-            await ctx.session.delete(row)
-    else:
-        if row is None:
-            row = GroupBinding(key=change.key, channel=change.channel, chat_id=change.chat_id)
-            ctx.session.add(row)
-        row.thread_id, row.areas, row.name = change.thread_id, change.areas, change.name
-        row.bound_by, row.at = str(ctx.who), ctx.now
+    await bindings.bind(ctx.session, change, str(ctx.who), ctx.now)
     ctx.groups_changed = True
     # the groups that answered these areas until now: new tickets go elsewhere from today
     losers: dict[str, tuple[GroupSpec, list[str]]] = {}

@@ -12,7 +12,7 @@ from handlers.texts import desk as t
 from handlers.texts import format as fmt
 from handlers.texts.words import DURATION_UNITS
 from storage import repo
-from storage.models import Ticket, TicketStatus, User
+from storage.models import Ticket, TicketStatus
 
 FINISHED = (TicketStatus.CLOSED, TicketStatus.CANCELLED)
 
@@ -114,7 +114,7 @@ async def transfer(ctx: Ctx, args: str) -> None:
         t.TRANSFER_EVENT.format(area=area.name, group=group.name)
         + (t.REASON.format(reason=reason) if reason else ""), _actor(ctx),
     )
-    asker = await ctx.session.get(User, ticket.asker_id)
+    asker = await repo.user_by_id(ctx.session, ticket.asker_id)
     assert asker is not None
     from_text = t.TRANSFERRED_FROM.format(group=old_group.name if old_group else "—")
     from_text += t.REASON.format(reason=reason) + ")" if reason else ")"
@@ -134,7 +134,7 @@ async def escalate(ctx: Ctx, args: str) -> None:
     ticket.escalated_at = ctx.now
     ticket.escalation_reason = reason
     await repo.add_event(ctx.session, number, "escalate", str(ctx.who), ctx.now, reason, _actor(ctx))
-    asker = await ctx.session.get(User, ticket.asker_id)
+    asker = await repo.user_by_id(ctx.session, ticket.asker_id)
     assert asker is not None
     await ctx.notify_supervisors(
         t.ESCALATED_TO_SUPERVISORS.format(number=number, actor=_actor(ctx), reason=reason)

@@ -19,7 +19,8 @@ from handlers.reports.hours import WorkingHours
 from handlers.texts import format as fmt
 from handlers.texts import report_chat as chat
 from handlers.texts import supervisor as t
-from storage.models import Ban, Ticket, TicketStatus
+from storage import repo
+from storage.models import Ticket, TicketStatus
 
 FAILED_DAYS = 7  # /quahan also lists the messages the platforms refused in this many days
 
@@ -149,8 +150,7 @@ async def ban(ctx: Ctx, args: str) -> None:
         raise UsageError("/chan <kênh:mã người dùng> [lý do]") from None
     if who in ctx.settings.supervisors:
         raise HotlineError(t.CANNOT_BAN_SUPERVISOR)
-    if await ctx.session.get(Ban, str(who)) is None:
-        ctx.session.add(Ban(identity=str(who), by=str(ctx.who), reason=reason.strip(), at=ctx.now))
+    await repo.ban(ctx.session, str(who), str(ctx.who), reason.strip(), ctx.now)
     await ctx.reply(t.BANNED.format(who=who))
 
 
@@ -161,9 +161,7 @@ async def unban(ctx: Ctx, args: str) -> None:
         who = Identity.parse(args)
     except ValueError:
         raise UsageError("/bochan <kênh:mã người dùng>") from None
-    row = await ctx.session.get(Ban, str(who))
-    if row is None:
+    if not await repo.unban(ctx.session, str(who)):
         await ctx.reply(t.NOT_BANNED.format(who=who))
         return
-    await ctx.session.delete(row)
     await ctx.reply(t.UNBANNED.format(who=who))

@@ -59,7 +59,7 @@ async def load(ctx: Ctx, number: int, *, asker: bool = False, staff: bool = Fals
     if staff and is_handler(ctx, ticket):
         return ticket
     if asker and ctx.msg.chat.kind == "private":
-        owner = await ctx.session.get(User, ticket.asker_id)
+        owner = await repo.user_by_id(ctx.session, ticket.asker_id)
         if is_asker(ctx, ticket, owner):
             return ticket
         if ctx.settings.commune_shared and ticket.commune_id is not None:

@@ -104,6 +104,7 @@ async def open_ticket(
     routed_by: str | None = None, score: float | None = None,
 ) -> Ticket:
     group = ctx.settings.group_for_area(area.code)
+    assert user.id is not None  # a stored user
     ticket = Ticket(
         commune_id=user.commune_id,
         asker_id=user.id,

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-
-from sqlalchemy import select
+from typing import Any
 
 from handlers.context import Ctx
 from handlers.desk.tickets import is_handler, typed_number
@@ -17,7 +16,7 @@ from handlers.texts.words import EDIT, RETIRE
 from handlers.textutil import one_line
 from storage import handbook, repo
 from storage.handbook import Hit
-from storage.models import HandbookEntry, HandbookUse, Ticket, TicketEvent, User, UserStatus
+from storage.models import HandbookEntry, Ticket, UserStatus
 
 SUGGESTING = "handbook"  # conversation state: suggestions shown, question pending
 # A suggestion must share distinctive terms with the question (MIN_SCORE: about two rare
@@ -49,9 +48,7 @@ async def suggest(ctx: Ctx, question: str) -> bool:
     if not hits:
         return False
     ids = [h.entry.id for h in hits]
-    use = HandbookUse(identity=str(ctx.who), entry_ids=" ".join(map(str, ids)), at=ctx.now)
-    ctx.session.add(use)
-    await ctx.session.flush()
+    use = await handbook.record_suggestion(ctx.session, str(ctx.who), ids, ctx.now)
     await repo.set_state(ctx.session, ctx.state_key, ctx.now, state=SUGGESTING,
                          data={"question": question, "entries": ids, "use": use.id})
     lines = [t.HANDBOOK_MAY_ANSWER]
@@ -66,19 +63,18 @@ async def suggest(ctx: Ctx, question: str) -> bool:
     return True
 
 
-async def _pending(ctx: Ctx) -> dict:
+async def _pending(ctx: Ctx) -> dict[str, Any]:
     state = await repo.get_state(ctx.session, ctx.state_key)
     if state is None or state.state != SUGGESTING:
         raise HotlineError(t.HANDBOOK_NOTHING_PENDING)
-    return json.loads(state.data)
+    data: dict[str, Any] = json.loads(state.data)
+    return data
 
 
 async def resolved(ctx: Ctx, args: str) -> None:
     """/daro — the handbook answered it: no ticket."""
     data = await _pending(ctx)
-    use = await ctx.session.get(HandbookUse, data["use"])
-    if use is not None:
-        use.outcome = "resolved"
+    await handbook.set_outcome(ctx.session, data["use"], "resolved")
     await repo.set_state(ctx.session, ctx.state_key, ctx.now, state="", data={})
     await ctx.reply(t.HANDBOOK_THANKS)
 
@@ -88,9 +84,7 @@ async def still_ask(ctx: Ctx, args: str) -> None:
     from handlers.intake import cadre  # cadre imports this module
 
     data = await _pending(ctx)
-    use = await ctx.session.get(HandbookUse, data["use"])
-    if use is not None:
-        use.outcome = "asked"
+    await handbook.set_outcome(ctx.session, data["use"], "asked")
     await repo.set_state(ctx.session, ctx.state_key, ctx.now, state="", data={})
     user = await cadre.active_cadre(ctx)
     await cadre.route(ctx, user, data["question"], suggested=data["entries"])
@@ -114,7 +108,7 @@ async def command(ctx: Ctx, args: str) -> None:
 
 
 async def show(ctx: Ctx, entry_id: int) -> None:
-    entry = await ctx.session.get(HandbookEntry, entry_id)
+    entry = await handbook.get_entry(ctx.session, entry_id)
     if entry is None or not entry.current:
         raise HotlineError(t.HANDBOOK_NO_ENTRY, id=entry_id)
     source = t.HANDBOOK_FROM_TICKET.format(source=entry.source) if entry.source.startswith("#") else ""
@@ -139,8 +133,7 @@ async def publish(ctx: Ctx, number: int, new_answer: str) -> None:
     overseen = ticket is not None and ctx.is_supervisor and ctx.settings.oversees(ctx.who, ticket.area_code)
     if ticket is None or not (overseen or is_handler(ctx, ticket)):
         raise HotlineError(t.HANDBOOK_TICKET_NOT_HERE, number=number)
-    q = select(HandbookEntry).where(HandbookEntry.ticket_id == number, HandbookEntry.current.is_(True))
-    existing = (await ctx.session.execute(q)).scalars().first()
+    existing = await handbook.current_entry_of_ticket(ctx.session, number)
     if existing is not None:
         if not new_answer:
             raise HotlineError(t.HANDBOOK_ALREADY, number=number, id=existing.id)
@@ -151,12 +144,7 @@ async def publish(ctx: Ctx, number: int, new_answer: str) -> None:
         return
     answer = new_answer
     if not answer:
-        q2 = (
-            select(TicketEvent.text)
-            .where(TicketEvent.ticket_id == number, TicketEvent.kind == "answer")
-            .order_by(TicketEvent.id.desc())
-        )
-        answer = (await ctx.session.execute(q2)).scalars().first() or ""
+        answer = await repo.last_answer(ctx.session, number) or ""
     if not answer:
         raise HotlineError(t.HANDBOOK_NO_ANSWER, number=number)
     entry = await handbook.add(
@@ -169,7 +157,7 @@ async def publish(ctx: Ctx, number: int, new_answer: str) -> None:
 async def retire(ctx: Ctx, entry_id: int) -> None:
     if not ctx.is_supervisor:
         raise NotAllowed(t.HANDBOOK_RETIRE_SUPERVISORS_ONLY)
-    entry = await ctx.session.get(HandbookEntry, entry_id)
+    entry = await handbook.get_entry(ctx.session, entry_id)
     # a supervisor limited to some areas retires only their entries
     if entry is None or not entry.current or not ctx.settings.oversees(ctx.who, entry.area_code):
         raise HotlineError(t.HANDBOOK_NO_ENTRY, id=entry_id)
@@ -180,8 +168,7 @@ async def retire(ctx: Ctx, entry_id: int) -> None:
 async def lookup(ctx: Ctx, args: str) -> None:
     """/tracuu <từ khóa> — for registered cadres, staff and supervisors."""
     if not (ctx.is_supervisor or ctx.staff_groups()):
-        user = await ctx.session.execute(select(User).where(User.identity == str(ctx.who)))
-        me = user.scalars().first()
+        me = await repo.get_user(ctx.session, str(ctx.who))
         if me is None or me.status != UserStatus.ACTIVE:
             raise NotAllowed(t.HANDBOOK_REGISTER_FIRST)
     if not args.strip():
@@ -203,9 +190,8 @@ async def note_suggestions(ctx: Ctx, ticket: Ticket, entry_ids: list[int]) -> st
     the group's card too, so staff do not answer with what the cadre already read)."""
     if not entry_ids or ticket.id is None:
         return None
-    q = select(HandbookEntry).where(HandbookEntry.id.in_(entry_ids))
     titles = [t.HANDBOOK_READ_TITLE.format(id=e.id, question=one_line(e.question))
-              for e in (await ctx.session.execute(q)).scalars()]
+              for e in await handbook.entries(ctx.session, entry_ids)]
     if not titles:
         return None
     line = t.HANDBOOK_READ + "; ".join(titles)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from typing import Any
 
 from handlers.context import Ctx
 from handlers.desk.tickets import typed_number
@@ -102,7 +103,7 @@ async def register(ctx: Ctx, args: str) -> None:
     await _pick_commune(ctx, data, values["commune"])
 
 
-async def on_step(ctx: Ctx, state: str, data: dict, text: str) -> None:
+async def on_step(ctx: Ctx, state: str, data: dict[str, Any], text: str) -> None:
     """A plain message while registering answers the current step."""
     text = text.strip()
     if not text:
@@ -139,7 +140,7 @@ async def choose_commune(ctx: Ctx, args: str) -> None:
     await _after_commune(ctx, data)
 
 
-async def _pick_commune(ctx: Ctx, data: dict, text: str) -> None:
+async def _pick_commune(ctx: Ctx, data: dict[str, Any], text: str) -> None:
     found = resolve_commune(text)
     await repo.set_state(ctx.session, ctx.state_key, ctx.now, state=ASK_COMMUNE, data=data)
     if found.unique:
@@ -162,7 +163,7 @@ async def _pick_commune(ctx: Ctx, data: dict, text: str) -> None:
     )
 
 
-async def _after_commune(ctx: Ctx, data: dict) -> None:
+async def _after_commune(ctx: Ctx, data: dict[str, Any]) -> None:
     if data.get("position"):
         await _finish(ctx, data, data["position"])
         return
@@ -170,7 +171,7 @@ async def _after_commune(ctx: Ctx, data: dict) -> None:
     await ctx.reply(t.ASK_POSITION_AFTER_COMMUNE)
 
 
-async def _finish(ctx: Ctx, data: dict, position: str) -> None:
+async def _finish(ctx: Ctx, data: dict[str, Any], position: str) -> None:
     from handlers.intake.communes import commune_by_id
 
     commune = commune_by_id(int(data["commune_id"]))
