@@ -12,6 +12,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from handlers.texts import supervisor as t
+
 log = logging.getLogger(__name__)
 
 Alert = Callable[[str], Awaitable[None]]  # writes a notice to every supervisor (the outbox)
@@ -19,9 +21,11 @@ Alert = Callable[[str], Awaitable[None]]  # writes a notice to every supervisor 
 
 def _duration(seconds: float) -> str:
     if seconds < 60:
-        return f"{max(1, round(seconds))} giây"
+        return t.SECONDS.format(n=max(1, round(seconds)))
     minutes = round(seconds / 60)
-    return f"{minutes} phút" if minutes < 120 else f"{minutes // 60} giờ {minutes % 60} phút"
+    if minutes < 120:
+        return t.MINUTES.format(n=minutes)
+    return t.HOURS_MINUTES.format(hours=minutes // 60, minutes=minutes % 60)
 
 
 class OutageWatch:
@@ -52,9 +56,7 @@ class OutageWatch:
             return
         lasted = _duration(now - self.down_since)
         self.alerted = await self._tell(
-            f"⚠️ Kênh {self.label} không liên lạc được với máy chủ {self.label} đã {lasted} "
-            f"(lỗi gần nhất: {reason[:200]}). Bot vẫn tự thử lại; tin nhắn đến và đi được "
-            f"giữ lại, không mất. Sẽ báo khi kênh hoạt động lại."
+            t.CHANNEL_DOWN.format(channel=self.label, lasted=lasted, reason=reason[:200])
         )
         if self.alerted:
             log.error("%s: unreachable for %.0fs; supervisors told", self.label.lower(),
@@ -70,8 +72,7 @@ class OutageWatch:
             lasted = _duration(seconds)
             log.warning("%s: reachable again after %.0fs", self.label.lower(), seconds)
             await self._tell(
-                f"✅ Kênh {self.label} đã hoạt động lại sau khoảng {lasted} gián đoạn; "
-                "các tin đang chờ được gửi tiếp."
+                t.CHANNEL_BACK.format(channel=self.label, lasted=lasted)
             )
 
     async def unauthorized(self) -> None:
@@ -79,9 +80,7 @@ class OutageWatch:
         if self.token_alerted:
             return
         self.token_alerted = await self._tell(
-            f"❗ {self.label} từ chối mã truy cập (token) của bot, nên kênh {self.label} đã dừng. "
-            f"Quản trị hệ thống cần kiểm tra token của {self.label} trong cấu hình rồi khởi "
-            "động lại bot; tin gửi đi vẫn được giữ trong hàng đợi."
+            t.TOKEN_REFUSED.format(channel=self.label)
         )
 
     async def _tell(self, text: str) -> bool:

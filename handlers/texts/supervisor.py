@@ -47,3 +47,22 @@ CANNOT_BAN_SUPERVISOR = "Không thể chặn lãnh đạo."
 BANNED = "Đã chặn {who}. Tin nhắn của người này sẽ không được xử lý. Bỏ chặn: /bochan {who}"
 NOT_BANNED = "{who} không bị chặn."
 UNBANNED = "Đã bỏ chặn {who}."
+
+# --- a platform unreachable, back, or refusing the bot's token (bot/channels/outage.py) ---
+SECONDS = "{n} giây"
+MINUTES = "{n} phút"
+HOURS_MINUTES = "{hours} giờ {minutes} phút"
+CHANNEL_DOWN = (
+    "⚠️ Kênh {channel} không liên lạc được với máy chủ {channel} đã {lasted} "
+    "(lỗi gần nhất: {reason}). Bot vẫn tự thử lại; tin nhắn đến và đi được "
+    "giữ lại, không mất. Sẽ báo khi kênh hoạt động lại."
+)
+CHANNEL_BACK = (
+    "✅ Kênh {channel} đã hoạt động lại sau khoảng {lasted} gián đoạn; "
+    "các tin đang chờ được gửi tiếp."
+)
+TOKEN_REFUSED = (
+    "❗ {channel} từ chối mã truy cập (token) của bot, nên kênh {channel} đã dừng. "
+    "Quản trị hệ thống cần kiểm tra token của {channel} trong cấu hình rồi khởi "
+    "động lại bot; tin gửi đi vẫn được giữ trong hàng đợi."
+)
