@@ -13,6 +13,7 @@ import aiohttp
 
 from bot.logs import mask
 from handlers.messages import Inbound, Outgoing, Sent
+from handlers.texts import common
 
 OnInbound = Callable[[Inbound], Awaitable[None]]
 
@@ -127,7 +128,7 @@ def numbered(message: Outgoing) -> str:
         return message.text
     lines = [message.text, ""]
     lines += [f"{i}. {c.label}  ({c.command})" for i, c in enumerate(message.choices, start=1)]
-    lines.append("(Gõ số để chọn.)")
+    lines.append(common.TYPE_A_NUMBER)
     return "\n".join(lines)
 
 

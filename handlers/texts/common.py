@@ -36,3 +36,5 @@ UNREADABLE = "Nội dung không xem được"
 ATTACHED = "📎 Kèm theo:"
 ATTACHED_FROM = "📎 Kèm theo, gửi qua {source} (không chuyển thẳng sang đây được):"
 SEEN_ONLY_ON = "(chỉ xem được trên {source})"
+# below a numbered list of choices, where a platform has no buttons
+TYPE_A_NUMBER = "(Gõ số để chọn.)"
