@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from handlers.texts import ops as t
 from storage import status
 from storage.db import Database
 from storage.models import Instance
@@ -16,18 +17,18 @@ ALIVE = timedelta(seconds=30)  # a heartbeat every 5 s: a row older than this is
 def _ago(delta: timedelta) -> str:
     seconds = int(max(0, delta.total_seconds()))
     if seconds < 120:
-        return f"{seconds} giây"
+        return t.SECONDS.format(n=seconds)
     if seconds < 7200:
-        return f"{seconds // 60} phút"
-    return f"{seconds // 3600} giờ"
+        return t.MINUTES.format(n=seconds // 60)
+    return t.HOURS.format(n=seconds // 3600)
 
 
 def _instance_line(row: Instance, now: datetime, tz: ZoneInfo) -> str:
     assert row.seen_at is not None and row.started_at is not None
     alive = now - row.seen_at <= ALIVE
-    role = ("điều phối (leader)" if row.leader else "dự phòng (standby)") if alive else "mất tín hiệu"
+    role = (t.LEADER if row.leader else t.STANDBY) if alive else t.LOST
     started = row.started_at.astimezone(tz).strftime("%d/%m %H:%M")
-    return f"  {row.id:<28} {role:<20} chạy từ {started}, tín hiệu cuối cách đây {_ago(now - row.seen_at)}"
+    return t.INSTANCE.format(id=row.id, role=role, started=started, ago=_ago(now - row.seen_at))
 
 
 async def report(db: Database, now: datetime, tz: ZoneInfo) -> tuple[str, bool]:
@@ -37,20 +38,17 @@ async def report(db: Database, now: datetime, tz: ZoneInfo) -> tuple[str, bool]:
         outbox = await status.outbox(session, now)
         failed = await status.failed_since(session, now - timedelta(days=1))
     leaders = [r for r in rows if r.leader and r.seen_at is not None and now - r.seen_at <= ALIVE]
-    lines = [f"Trạng thái đường dây hỗ trợ lúc {now.astimezone(tz):%d/%m/%Y %H:%M:%S}", "",
-             "Phiên bản đang chạy:"]
-    lines += [_instance_line(r, now, tz) for r in rows] or ["  (không thấy phiên bản nào)"]
-    lines.append(
-        f"Điều phối: {leaders[0].id}" if leaders
-        else "Điều phối: KHÔNG CÓ — không phiên bản nào nhận tin từ nền tảng và chạy lịch nhắc"
-    )
-    lines += ["", "Hàng đợi gửi:"]
+    lines = [t.HEADING.format(now=now.astimezone(tz)), "", t.INSTANCES]
+    lines += [_instance_line(r, now, tz) for r in rows] or [t.NO_INSTANCE]
+    lines.append(t.LEADS.format(id=leaders[0].id) if leaders else t.NO_LEADER)
+    lines += ["", t.OUTBOX]
     if not outbox:
-        lines.append("  không còn tin chờ gửi")
+        lines.append(t.OUTBOX_EMPTY)
     for row in outbox:
-        oldest = f", tin đến hạn lâu nhất đã chờ {_ago(now - row.oldest_due)}" if row.oldest_due else ""
-        lines.append(f"  {row.channel}: {row.pending} tin chờ gửi, {row.due} đã đến hạn{oldest}")
+        oldest = t.OLDEST_DUE.format(ago=_ago(now - row.oldest_due)) if row.oldest_due else ""
+        lines.append(t.OUTBOX_CHANNEL.format(channel=row.channel, pending=row.pending, due=row.due,
+                                             oldest=oldest))
     total_failed = sum(failed.values())
-    lines += ["", "Gửi không được trong 24 giờ qua: "
-              + (", ".join(f"{ch} {n}" for ch, n in sorted(failed.items())) if total_failed else "không có")]
+    lines += ["", t.FAILED
+              + (", ".join(f"{ch} {n}" for ch, n in sorted(failed.items())) if total_failed else t.NONE)]
     return "\n".join(lines), bool(leaders)

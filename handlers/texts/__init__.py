@@ -6,6 +6,7 @@
 - `supervisor`: supervisors (approvals, bans, escalations).
 - `reports`: report texts (periods, the workbook, the chart, report jobs); `report_chat`
   builds the chat reports (/tongket, /xephang, /xa) from them and the figures.
+- `ops`: what operators read on `hotline status`.
 - `words`: Vietnamese words the bot reads in what people type.
 - `format`: how a ticket reads (cards, lists, histories). It and `report_chat` need the models
   and the figures; the rest imports nothing, so channels and storage may read the catalog
@@ -16,6 +17,6 @@ A text with blanks is a `str.format` template with named fields: `X.format(numbe
 package holds a Vietnamese literal and that every use fills exactly the template's fields.
 """
 
-from handlers.texts import common, desk, intake, reports, supervisor, words
+from handlers.texts import common, desk, intake, ops, reports, supervisor, words
 
-__all__ = ["common", "desk", "intake", "reports", "supervisor", "words"]
+__all__ = ["common", "desk", "intake", "ops", "reports", "supervisor", "words"]
