@@ -24,6 +24,7 @@ from bot.route_learner import RouteLearner
 from bot.scheduler import build_scheduler
 from bot.sender import OutboxSender
 from bot.single_instance import SingleInstance
+from handlers.commands import menus
 from handlers.core import Hotline
 from handlers.settings import Clock, Deadlines
 from storage.db import Database
@@ -43,7 +44,7 @@ def platform_channels(cfg: Config, alert: Alert | None = None) -> list[Channel]:
     if cfg.telegram.enabled:
         from bot.channels.telegram import TelegramChannel
 
-        channels.append(TelegramChannel(cfg.telegram))
+        channels.append(TelegramChannel(cfg.telegram, menus()))
     if cfg.zalo.enabled:
         from bot.channels.zalo import ZaloChannel
 

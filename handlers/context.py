@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +19,17 @@ from storage.models import OutboxMessage, Ticket, User
 def menu_key(chat: ChatRef, who: Identity) -> str:
     """Where one person's pending choices in a group chat (or forum topic) are kept."""
     return f"{chat.topic_key}|{who}"
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Where one person's conversation with the bot stands: the step waiting for their answer
+    (`state`, "" for none, with what was gathered so far in `data`) and the commands their
+    typed "1", "2"… pick (`choices`)."""
+
+    state: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    choices: tuple[str, ...] = ()
 
 
 @dataclass
@@ -42,8 +54,9 @@ class Outbound:
         """Queue a message in the outbox, in this transaction: it is sent only if we commit.
 
         `forward` is a user's attachment to pass on with it; `file` is (path, "document" |
-        "photo") for a file the bot made, sent with the text; `menu_for` is the person in a
-        group whose typed digits pick from its choices.
+        "photo") for a file the bot made, sent with the text. `menu_for` is the person whose
+        typed "1", "2"… pick from this message's choices from now on (none: their previous
+        menu is gone); without it, what their digits mean is left as it was.
         """
         copy_from = photo_url = None
         if forward is not None and forward.copies_into(chat.channel):
@@ -68,25 +81,24 @@ class Outbound:
                 next_attempt_at=self.now,
             )
         )
-        # Typing "1", "2"… picks from the latest message in a private chat (the text form of
-        # buttons); a message without choices clears them, so a stale menu never fires. A
-        # group has no such menu: there only the person who asked for one may pick from it.
-        key = chat.key if chat.kind != "group" else menu_key(chat, menu_for) if menu_for else None
-        if key is not None:
-            await repo.set_state(self.session, key, self.now, choices=[c.command for c in choices])
+        if menu_for is not None:
+            await self.offer(chat, menu_for, choices)
 
-    async def reply(
-        self, text: str, choices: Sequence[Choice] = (), ticket: Ticket | None = None,
-        file: tuple[str, str] | None = None,
-    ) -> None:
-        await self.send(self.msg.chat, text, choices, ticket, file=file, menu_for=self.who)
+    async def offer(self, chat: ChatRef, who: Identity, choices: Sequence[Choice]) -> None:
+        """From now on `who` typing "1", "2"… in `chat` picks from `choices` (the text form of
+        buttons); no choices: a digit means nothing, so a stale menu never fires. In a group
+        each person has their own menu, so one person's digits never pick from another's."""
+        await repo.set_state(self.session, menu_key(chat, who) if chat.kind == "group" else chat.key,
+                             self.now, choices=[c.command for c in choices])
 
     async def send_to(
         self, who: Identity, text: str, choices: Sequence[Choice] = (), ticket: Ticket | None = None,
         forward: Forward | None = None,
     ) -> None:
-        """A private message to one person (their private chat id is their user id)."""
-        await self.send(ChatRef(who.channel, who.user_id, "private"), text, choices, ticket, forward)
+        """A private message to one person (their private chat id is their user id); it is
+        the latest they read there, so their typed digits pick from its choices."""
+        await self.send(ChatRef(who.channel, who.user_id, "private"), text, choices, ticket, forward,
+                        menu_for=who)
 
     async def send_to_group(
         self,
@@ -116,7 +128,7 @@ class Outbound:
         self, ticket: Ticket, text: str, choices: Sequence[Choice] = (), forward: Forward | None = None
     ) -> None:
         channel, _, chat_id = ticket.asker_chat.partition(":")
-        await self.send(ChatRef(channel, chat_id, "private"), text, choices, ticket, forward)
+        await self.send_to(Identity(channel, chat_id), text, choices, ticket, forward)
 
 
 @dataclass
@@ -129,6 +141,13 @@ class Ctx(Outbound):
     @property
     def who(self) -> Identity:
         return self.msg.sender
+
+    async def reply(
+        self, text: str, choices: Sequence[Choice] = (), ticket: Ticket | None = None,
+        file: tuple[str, str] | None = None,
+    ) -> None:
+        """To the chat the message came from; the speaker's digits pick from its choices."""
+        await self.send(self.msg.chat, text, choices, ticket, file=file, menu_for=self.who)
 
     @property
     def is_supervisor(self) -> bool:
@@ -158,3 +177,15 @@ class Ctx(Outbound):
     def state_key(self) -> str:
         chat = self.msg.chat
         return menu_key(chat, self.who) if chat.kind == "group" else chat.key
+
+    async def conversation(self) -> Conversation:
+        """The speaker's conversation here; what a plain message means in each state is the
+        table handlers/commands.py STATES."""
+        row = await repo.get_state(self.session, self.state_key)
+        if row is None:
+            return Conversation()
+        return Conversation(row.state, json.loads(row.data), tuple(json.loads(row.choices)))
+
+    async def wait_for(self, state: str, data: dict[str, Any] | None = None) -> None:
+        """The speaker's next plain message answers `state` ("": nothing is waited for)."""
+        await repo.set_state(self.session, self.state_key, self.now, state=state, data=data or {})

@@ -3,102 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handlers import commands
 from handlers.context import Ctx, Outbound
-from handlers.desk import groups, staff, supervisor
-from handlers.desk.tickets import is_handler, load, parse_ticket, replied_ticket
+from handlers.desk import groups
+from handlers.desk.tickets import is_handler, replied_ticket
 from handlers.errors import HotlineError, UsageError
-from handlers.help import help_text
-from handlers.intake import cadre, handbook, registration
+from handlers.intake import cadre
 from handlers.messages import Inbound
 from handlers.settings import Clock, Deadlines, HotlineSettings
 from handlers.texts import common
-from handlers.texts import format as fmt
-from handlers.textutil import fold, one_line, storable
+from handlers.textutil import fold, storable
 from storage import repo
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Ctx, str], Awaitable[None]]
-
 APOLOGY = common.APOLOGY  # tests count the apologies by this text
-
-
-async def show_ticket(ctx: Ctx, args: str) -> None:
-    """/phieu N — one ticket with its history, for its asker, its group or a supervisor."""
-    number, _ = await parse_ticket(ctx, args, "/phieu <số phiếu>")
-    ticket = await load(ctx, number, asker=True, staff=True)
-    events = await repo.ticket_events(ctx.session, number)
-    asker = await repo.user_by_id(ctx.session, ticket.asker_id)
-    await ctx.reply(fmt.history(ticket, events, asker, ctx.settings), ticket=ticket)
-
-
-async def show_help(ctx: Ctx, args: str) -> None:
-    await ctx.reply(help_text(ctx))
-
-
-async def reject(ctx: Ctx, args: str) -> None:
-    await registration.approve(ctx, args, accept=False)
-
-
-async def refuse_binding(ctx: Ctx, args: str) -> None:
-    await groups.decide(ctx, args, accept=False)
-
-
-COMMANDS: dict[str, Handler] = {
-    "start": registration.start,
-    "dangky": registration.register,
-    "thamgia": registration.join,
-    "chonxa": registration.choose_commune,
-    "hoi": cadre.ask,
-    "linhvuc": cadre.choose_area,
-    "cuatoi": cadre.my_tickets,
-    "bosung": cadre.add_info,
-    "xong": cadre.resolved,
-    "chua": cadre.not_resolved,
-    "huy": cadre.cancel,
-    "phieu": show_ticket,
-    "tl": staff.answer,
-    "nhan": staff.claim,
-    "chuyen": staff.transfer,
-    "vuot": staff.escalate,
-    "dong": staff.close,
-    "chuaxuly": staff.open_list,
-    "hoilai": staff.ask_back,
-    "hoan": staff.postpone,
-    "danhgia": cadre.rate,
-    "tongket": supervisor.summary,
-    "quahan": supervisor.overdue,
-    "xephang": supervisor.ranking,
-    "xa": supervisor.commune,
-    "xuat": supervisor.export,
-    "bieudo": supervisor.chart,
-    "duyet": registration.approve,
-    "tuchoi": reject,
-    "moi": registration.invite,
-    "nhom": groups.bind,
-    "duyetnhom": groups.decide,
-    "tuchoinhom": refuse_binding,
-    "sotay": handbook.command,
-    "tracuu": handbook.lookup,
-    "daro": handbook.resolved,
-    "vancanhoi": handbook.still_ask,
-    "chan": supervisor.ban,
-    "bochan": supervisor.unban,
-    "trogiup": show_help,
-    "help": show_help,
-}
 
 
 def split_command(text: str) -> tuple[str, str] | None:
@@ -118,42 +48,29 @@ async def dispatch(ctx: Ctx) -> None:
     """Decide what an inbound message means and run its handler."""
     msg = ctx.msg
     text = (msg.callback or msg.text or "").strip()
-    state = await repo.get_state(ctx.session, ctx.state_key)
+    conversation = await ctx.conversation()
 
     digit = not msg.callback and text.isascii() and text.isdigit() and len(text) <= 3
-    if digit and state is not None:
-        offered = json.loads(state.choices)
-        if 1 <= int(text) <= len(offered):
-            text = offered[int(text) - 1]  # "2" means the second choice offered here
-            digit = False
+    if digit and 1 <= int(text) <= len(conversation.choices):
+        text = conversation.choices[int(text) - 1]  # "2" means the second choice offered here
+        digit = False
     if digit and msg.chat.kind == "group":
         return  # not an answer to a menu this person asked for: a digit alone does nothing
 
     command = split_command(text)
     if command is not None:
-        name, args = command
-        handler = COMMANDS.get(name)
-        if handler is None:
-            raise HotlineError(common.UNKNOWN_COMMAND, name=name)
-        await handler(ctx, args)
+        await commands.run(ctx, *command)
         return
 
     if msg.chat.kind == "group":
         # In a group, only replies to the bot's ticket cards are answers; chatter is ignored.
         if msg.reply_to and await replied_ticket(ctx) is not None:
-            await staff.answer(ctx, text)
+            await commands.run(ctx, "tl", text)
         return
 
-    if state is not None and state.state in (
-        registration.ASK_NAME, registration.ASK_COMMUNE, registration.ASK_POSITION
-    ):
-        await registration.on_step(ctx, state.state, json.loads(state.data), text)
-        return
-    if state is not None and state.state == cadre.CHOOSE_AREA:
-        # more words help the router decide; said aloud, so two questions are never merged silently
-        pending = json.loads(state.data)["question"]
-        await ctx.reply(common.QUESTION_MERGED.format(pending=one_line(pending)[:60]))
-        await cadre.ask(ctx, f"{pending}\n{text}")
+    answer = commands.STATES.get(conversation.state)
+    if answer is not None:  # the step this person's conversation waits for
+        await answer(ctx, conversation, text)
         return
     if msg.reply_to:
         linked = await replied_ticket(ctx)
@@ -164,10 +81,7 @@ async def dispatch(ctx: Ctx) -> None:
                 (ctx.is_supervisor and ctx.settings.oversees(ctx.who, linked.area_code))
                 or is_handler(ctx, linked)
             )
-            if answers:
-                await staff.answer(ctx, f"{linked.id} {text}")
-            else:
-                await cadre.add_info(ctx, f"{linked.id} {text}")
+            await commands.run(ctx, "tl" if answers else "bosung", f"{linked.id} {text}")
             return
     if msg.attachments and msg.attachments[0].kind == "unsupported":
         await ctx.reply(common.ZALO_HIDDEN)
@@ -179,7 +93,7 @@ async def dispatch(ctx: Ctx) -> None:
         else:
             await ctx.reply(common.FILE_WITHOUT_TEXT)
         return
-    await cadre.ask(ctx, text)
+    await commands.run(ctx, "hoi", text)
 
 
 class StorageUnavailable(Exception):

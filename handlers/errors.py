@@ -16,8 +16,16 @@ class HotlineError(Exception):
 
 
 class UsageError(HotlineError):
-    def __init__(self, usage: str):
-        super().__init__(common.USAGE, usage=usage)
+    """Wrong arguments. Raised without a usage inside a command, it is answered with that
+    command's usage line from the registry (handlers/commands.py); `more` is added after it."""
+
+    def __init__(self, usage: str | None = None, more: str = ""):
+        if usage is None:
+            super().__init__("")
+        else:
+            super().__init__(common.USAGE, usage=usage + more)
+        self.usage = usage
+        self.more = more
 
 
 class TicketNotFound(HotlineError):

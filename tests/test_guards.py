@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from handlers.core import COMMANDS, StorageUnavailable
+from handlers.commands import BY_NAME
+from handlers.core import StorageUnavailable
 from storage.db import Database
 from storage.models import Ticket
 from tests.helpers.harness import texts_to
@@ -68,7 +69,7 @@ async def test_database_busy_is_retried_then_reported(hx, monkeypatch):
         await hx.say("an", "Cấp sổ đỏ lần hai cần gì?")
 
 
-command_names = st.sampled_from(sorted(COMMANDS))
+command_names = st.sampled_from(sorted(BY_NAME))
 garbage = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300)
 commands = st.builds(
     lambda name, args: f"/{name} {args}", command_names,

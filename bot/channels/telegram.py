@@ -13,7 +13,7 @@ import hmac
 import logging
 import os
 import random
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -74,31 +74,6 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 1024 * 1024
 POLL_TIMEOUT = 25
 ALLOWED_UPDATES = ["message", "callback_query"]
-
-PRIVATE_COMMANDS = [
-    ("start", "Bắt đầu"),
-    ("dangky", "Đăng ký cán bộ xã/phường"),
-    ("hoi", "Gửi câu hỏi"),
-    ("cuatoi", "Các phiếu của tôi"),
-    ("phieu", "Xem một phiếu"),
-    ("bosung", "Bổ sung thông tin cho phiếu"),
-    ("xong", "Đã giải quyết, đóng phiếu"),
-    ("chua", "Chưa giải quyết, mở lại phiếu"),
-    ("huy", "Hủy câu hỏi"),
-    ("trogiup", "Hướng dẫn"),
-]
-GROUP_COMMANDS = [
-    ("tl", "Trả lời phiếu: /tl số nội dung"),
-    ("nhan", "Nhận xử lý phiếu"),
-    ("chuyen", "Chuyển phiếu sang lĩnh vực khác"),
-    ("vuot", "Vượt thẩm quyền, báo lãnh đạo"),
-    ("dong", "Đóng phiếu"),
-    ("chuaxuly", "Các phiếu của tổ đang chờ"),
-    ("phieu", "Xem một phiếu"),
-    ("nhom", "Gắn nhóm với lĩnh vực"),
-    ("trogiup", "Hướng dẫn"),
-]
-
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """Parts of at most `limit` characters, cut at line ends where possible."""
@@ -163,8 +138,11 @@ def keep_response_types() -> None:
 class TelegramChannel:
     name = NAME
 
-    def __init__(self, cfg: ChannelConfig):
+    def __init__(self, cfg: ChannelConfig, menus: Mapping[str, Sequence[tuple[str, str]]] | None = None):
+        """`menus`: the command menu of each chat kind ("private", "group") as (command,
+        description) pairs, from the command registry (handlers/commands.py)."""
         self.cfg = cfg
+        self.menus = menus or {}
         keep_response_types()
         session = (
             AiohttpSession(api=TelegramAPIServer.from_base(cfg.api_base))
@@ -250,14 +228,12 @@ class TelegramChannel:
         return f"telegram: webhook {info.url or '(none)'}{pending}"
 
     async def _set_commands(self) -> None:
-        await self.bot.set_my_commands(
-            [BotCommand(command=c, description=d) for c, d in PRIVATE_COMMANDS],
-            scope=BotCommandScopeAllPrivateChats(),
-        )
-        await self.bot.set_my_commands(
-            [BotCommand(command=c, description=d) for c, d in GROUP_COMMANDS],
-            scope=BotCommandScopeAllGroupChats(),
-        )
+        scopes = {"private": BotCommandScopeAllPrivateChats(), "group": BotCommandScopeAllGroupChats()}
+        for kind, scope in scopes.items():
+            await self.bot.set_my_commands(
+                [BotCommand(command=c, description=d) for c, d in self.menus.get(kind, ())],
+                scope=scope,
+            )
 
     # --- inbound -----------------------------------------------------------------------------
 

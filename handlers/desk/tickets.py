@@ -28,7 +28,7 @@ async def replied_ticket(ctx: Ctx) -> Ticket | None:
     return await repo.ticket_for_message(ctx.session, chat.channel, chat.chat_id, ctx.msg.reply_to)
 
 
-async def parse_ticket(ctx: Ctx, args: str, usage: str) -> tuple[int, str]:
+async def parse_ticket(ctx: Ctx, args: str, usage: str | None = None) -> tuple[int, str]:
     """(ticket number, the rest) from `N rest`, or from the replied-to card when N is absent."""
     m = _NUMBER.match(args.strip())
     if m:

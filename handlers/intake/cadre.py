@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
-from handlers.context import Ctx, Outbound
+from handlers.context import Conversation, Ctx, Outbound
 from handlers.desk import deadlines
 from handlers.desk.tickets import load, parse_ticket
 from handlers.errors import HotlineError, UsageError
 from handlers.intake import handbook, registration
 from handlers.messages import ATTACHMENT_LABEL, Choice
 from handlers.settings import AreaSpec
+from handlers.texts import common
 from handlers.texts import format as fmt
 from handlers.texts import intake as t
+from handlers.textutil import one_line
 from storage import repo
 from storage.models import Ticket, TicketStatus, User, UserStatus
 
@@ -40,7 +41,7 @@ async def ask(ctx: Ctx, question: str) -> None:
     """A question: routed by area when the keywords are clear, otherwise the cadre chooses."""
     question = question.strip()
     if not question:
-        raise UsageError("/hoi <nội dung câu hỏi> (hoặc gõ thẳng câu hỏi)")
+        raise UsageError()
     if len(question) < 8 and not ctx.msg.attachments:
         raise HotlineError(t.TOO_SHORT)
     user = await active_cadre(ctx)
@@ -57,15 +58,20 @@ async def route(ctx: Ctx, user: User, question: str, suggested: list[int] | None
         await open_ticket(ctx, user, question, decision.area, suggested,
                           routed_by="auto", score=decision.confidence)
         return
-    await repo.set_state(
-        ctx.session, ctx.state_key, ctx.now, state=CHOOSE_AREA,
-        data={"question": question, "suggested": suggested or []},
-    )
+    await ctx.wait_for(CHOOSE_AREA, {"question": question, "suggested": suggested or []})
     likely = decision.choices
     if not likely:  # nothing to go on: every area
         await ctx.reply(t.WHICH_AREA, _area_choices(ctx.settings.areas))
         return
     await ctx.reply(t.LIKELY_AREAS, [*_area_choices(likely), Choice(t.OTHER_AREA, "/linhvuc")])
+
+
+async def add_to_pending(ctx: Ctx, conversation: Conversation, text: str) -> None:
+    """A plain message while the area menu is open: more words help the router decide. Said
+    aloud, so that two questions are never merged silently."""
+    pending = conversation.data["question"]
+    await ctx.reply(common.QUESTION_MERGED.format(pending=one_line(pending)[:60]))
+    await ask(ctx, f"{pending}\n{text}")
 
 
 def _area_choices(areas: Sequence[AreaSpec]) -> list[Choice]:
@@ -74,8 +80,8 @@ def _area_choices(areas: Sequence[AreaSpec]) -> list[Choice]:
 
 async def choose_area(ctx: Ctx, args: str) -> None:
     """/linhvuc <mã> — the answer to 'which area?'; /linhvuc alone lists every area."""
-    state = await repo.get_state(ctx.session, ctx.state_key)
-    if state is None or state.state != CHOOSE_AREA:
+    conversation = await ctx.conversation()
+    if conversation.state != CHOOSE_AREA:
         raise HotlineError(t.NO_AREA_QUESTION)
     if not args.strip():
         await ctx.reply(t.WHICH_AREA, _area_choices(ctx.settings.areas))
@@ -83,10 +89,10 @@ async def choose_area(ctx: Ctx, args: str) -> None:
     area = ctx.settings.area(args.strip())
     if area is None:
         codes = ", ".join(a.code for a in ctx.settings.areas)
-        raise UsageError(f"/linhvuc <mã lĩnh vực>; các mã: {codes}")
+        raise UsageError(more=f"; các mã: {codes}")
     user = await active_cadre(ctx)
-    data = json.loads(state.data)
-    await repo.set_state(ctx.session, ctx.state_key, ctx.now, state="", data={}, choices=[])
+    data = conversation.data
+    await ctx.wait_for("")
     await open_ticket(ctx, user, data["question"], area, data.get("suggested"), routed_by="cadre")
 
 
@@ -161,9 +167,9 @@ async def my_tickets(ctx: Ctx, args: str) -> None:
 
 async def add_info(ctx: Ctx, args: str) -> None:
     """/bosung N <nội dung> — more information, forwarded to the group."""
-    number, text = await parse_ticket(ctx, args, "/bosung <số phiếu> <nội dung bổ sung>")
+    number, text = await parse_ticket(ctx, args)
     if not text:
-        raise UsageError("/bosung <số phiếu> <nội dung bổ sung>")
+        raise UsageError()
     ticket = await load(ctx, number, asker=True)
     if ticket.status not in TicketStatus.ACTIVE:
         raise HotlineError(t.CLOSED_ASK_ANEW, number=number)
@@ -183,7 +189,7 @@ async def add_info(ctx: Ctx, args: str) -> None:
 
 async def resolved(ctx: Ctx, args: str) -> None:
     """/xong N — the cadre says the answer solved it; the ticket closes."""
-    number, _ = await parse_ticket(ctx, args, "/xong <số phiếu>")
+    number, _ = await parse_ticket(ctx, args)
     ticket = await load(ctx, number, asker=True)
     if ticket.status in (TicketStatus.CLOSED, TicketStatus.CANCELLED):
         await ctx.reply(t.ALREADY_CLOSED.format(number=number))
@@ -202,7 +208,7 @@ async def resolved(ctx: Ctx, args: str) -> None:
 
 async def not_resolved(ctx: Ctx, args: str) -> None:
     """/chua N [lý do] — the answer did not solve it: the ticket reopens to its group."""
-    number, text = await parse_ticket(ctx, args, "/chua <số phiếu> [còn vướng mắc gì]")
+    number, text = await parse_ticket(ctx, args)
     ticket = await load(ctx, number, asker=True)
     if ticket.status == TicketStatus.CANCELLED:
         raise HotlineError(t.CANCELLED_ASK_ANEW, number=number)
@@ -230,7 +236,7 @@ async def not_resolved(ctx: Ctx, args: str) -> None:
 
 async def cancel(ctx: Ctx, args: str) -> None:
     """/huy N — the cadre withdraws a question."""
-    number, _ = await parse_ticket(ctx, args, "/huy <số phiếu>")
+    number, _ = await parse_ticket(ctx, args)
     ticket = await load(ctx, number, asker=True)
     if ticket.status not in TicketStatus.ACTIVE:
         raise HotlineError(t.CLOSED_CANNOT_CANCEL, number=number)
@@ -254,10 +260,9 @@ async def ask_rating(out: Outbound, ticket: Ticket) -> None:
 
 async def rate(ctx: Ctx, args: str) -> None:
     """/danhgia N 1-5"""
-    usage = "/danhgia <số phiếu> <điểm từ 1 đến 5>"
-    number, score = await parse_ticket(ctx, args, usage)
+    number, score = await parse_ticket(ctx, args)
     if score not in {"1", "2", "3", "4", "5"}:
-        raise UsageError(usage)
+        raise UsageError()
     ticket = await load(ctx, number, asker=True)
     if ticket.status != TicketStatus.CLOSED:
         raise HotlineError(t.RATE_NOT_CLOSED, number=number)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from handlers.context import Ctx
@@ -49,8 +48,7 @@ async def suggest(ctx: Ctx, question: str) -> bool:
         return False
     ids = [h.entry.id for h in hits]
     use = await handbook.record_suggestion(ctx.session, str(ctx.who), ids, ctx.now)
-    await repo.set_state(ctx.session, ctx.state_key, ctx.now, state=SUGGESTING,
-                         data={"question": question, "entries": ids, "use": use.id})
+    await ctx.wait_for(SUGGESTING, {"question": question, "entries": ids, "use": use.id})
     lines = [t.HANDBOOK_MAY_ANSWER]
     for h in hits:  # labelled by the entry's number, the one /sotay xem takes
         lines.append(
@@ -64,18 +62,17 @@ async def suggest(ctx: Ctx, question: str) -> bool:
 
 
 async def _pending(ctx: Ctx) -> dict[str, Any]:
-    state = await repo.get_state(ctx.session, ctx.state_key)
-    if state is None or state.state != SUGGESTING:
+    conversation = await ctx.conversation()
+    if conversation.state != SUGGESTING:
         raise HotlineError(t.HANDBOOK_NOTHING_PENDING)
-    data: dict[str, Any] = json.loads(state.data)
-    return data
+    return conversation.data
 
 
 async def resolved(ctx: Ctx, args: str) -> None:
     """/daro — the handbook answered it: no ticket."""
     data = await _pending(ctx)
     await handbook.set_outcome(ctx.session, data["use"], "resolved")
-    await repo.set_state(ctx.session, ctx.state_key, ctx.now, state="", data={})
+    await ctx.wait_for("")
     await ctx.reply(t.HANDBOOK_THANKS)
 
 
@@ -85,7 +82,7 @@ async def still_ask(ctx: Ctx, args: str) -> None:
 
     data = await _pending(ctx)
     await handbook.set_outcome(ctx.session, data["use"], "asked")
-    await repo.set_state(ctx.session, ctx.state_key, ctx.now, state="", data={})
+    await ctx.wait_for("")
     user = await cadre.active_cadre(ctx)
     await cadre.route(ctx, user, data["question"], suggested=data["entries"])
 
@@ -101,10 +98,10 @@ async def command(ctx: Ctx, args: str) -> None:
     elif (number := typed_number(head)) is not None:
         action, _, text = rest.strip().partition(" ")
         if action and action.lower() not in EDIT:
-            raise UsageError(USAGE)
+            raise UsageError()
         await publish(ctx, number, text.strip() if action else "")
     else:
-        raise UsageError(USAGE)
+        raise UsageError()
 
 
 async def show(ctx: Ctx, entry_id: int) -> None:
@@ -116,12 +113,12 @@ async def show(ctx: Ctx, entry_id: int) -> None:
         id=entry.id, area=fmt.area_name(ctx.settings, entry.area_code), source=source,
         question=entry.question, answer=entry.answer,
     )
-    state = await repo.get_state(ctx.session, ctx.state_key)
-    if state is None or state.state != SUGGESTING:
+    conversation = await ctx.conversation()
+    if conversation.state != SUGGESTING:
         await ctx.reply(text)
         return
     # read while deciding about a question: the question's choices stay on offer
-    others = [i for i in json.loads(state.data)["entries"] if i != entry.id]
+    others = [i for i in conversation.data["entries"] if i != entry.id]
     choices = [Choice(t.HANDBOOK_CLEAR, "/daro"), Choice(t.HANDBOOK_STILL_ASK, "/vancanhoi")]
     choices += [Choice(t.HANDBOOK_SEE.format(id=i), f"/sotay xem {i}") for i in others]
     await ctx.reply(t.HANDBOOK_STILL_DECIDING.format(entry=text), choices)
@@ -172,7 +169,7 @@ async def lookup(ctx: Ctx, args: str) -> None:
         if me is None or me.status != UserStatus.ACTIVE:
             raise NotAllowed(t.HANDBOOK_REGISTER_FIRST)
     if not args.strip():
-        raise UsageError("/tracuu <từ khóa>")
+        raise UsageError()
     hits = await handbook.search(ctx.session, args, limit=5)
     if not hits:
         await ctx.reply(t.HANDBOOK_NOTHING_FOUND)

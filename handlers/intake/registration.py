@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 
-from handlers.context import Ctx
+from handlers.context import Conversation, Ctx
 from handlers.desk.tickets import typed_number
-from handlers.errors import HotlineError, NotAllowed, UsageError
+from handlers.errors import HotlineError, UsageError
 from handlers.intake.communes import resolve_commune
 from handlers.messages import Choice, Identity
 from handlers.texts import intake as t
@@ -63,10 +62,7 @@ async def join(ctx: Ctx, args: str) -> None:
     invite = await repo.get_invite(ctx.session, args.strip())
     if invite is None or invite.used_by:
         raise HotlineError(t.INVITE_INVALID)
-    await repo.set_state(
-        ctx.session, ctx.state_key, ctx.now, state=ASK_NAME,
-        data={"invite": invite.code, "commune_id": invite.commune_id},
-    )
+    await ctx.wait_for(ASK_NAME, {"invite": invite.code, "commune_id": invite.commune_id})
     await ctx.reply(t.INVITE_ACCEPTED)
 
 
@@ -78,18 +74,17 @@ async def register(ctx: Ctx, args: str) -> None:
     if user and user.status == UserStatus.ACTIVE:
         await ctx.reply(t.ALREADY_REGISTERED.format(name=user.name, position=user.position))
         return
-    state = await repo.get_state(ctx.session, ctx.state_key)
-    data = json.loads(state.data) if state else {}
+    data = (await ctx.conversation()).data
     if ctx.settings.registration == "invite" and "invite" not in data:
         raise HotlineError(t.INVITE_NEEDED)
     if not args.strip():
-        await repo.set_state(ctx.session, ctx.state_key, ctx.now, state=ASK_NAME, data=data)
+        await ctx.wait_for(ASK_NAME, data)
         await ctx.reply(t.ASK_NAME)
         return
     parts = [p.strip() for p in args.split("|")]
     fields = ("name", "position") if "invite" in data and len(parts) == 2 else ("name", "commune", "position")
     if len(parts) != len(fields) or not all(parts):
-        raise UsageError(USAGE)
+        raise UsageError()
     values = {}
     for field, part in zip(fields, parts, strict=True):
         value = valid(field, part)
@@ -103,8 +98,9 @@ async def register(ctx: Ctx, args: str) -> None:
     await _pick_commune(ctx, data, values["commune"])
 
 
-async def on_step(ctx: Ctx, state: str, data: dict[str, Any], text: str) -> None:
+async def on_step(ctx: Ctx, conversation: Conversation, text: str) -> None:
     """A plain message while registering answers the current step."""
+    state, data = conversation.state, dict(conversation.data)
     text = text.strip()
     if not text:
         await ctx.reply(t.TYPE_IN_WORDS)
@@ -118,10 +114,10 @@ async def on_step(ctx: Ctx, state: str, data: dict[str, Any], text: str) -> None
     if state == ASK_NAME:
         data["name"] = text
         if "commune_id" in data:
-            await repo.set_state(ctx.session, ctx.state_key, ctx.now, state=ASK_POSITION, data=data)
+            await ctx.wait_for(ASK_POSITION, data)
             await ctx.reply(t.ASK_POSITION)
             return
-        await repo.set_state(ctx.session, ctx.state_key, ctx.now, state=ASK_COMMUNE, data=data)
+        await ctx.wait_for(ASK_COMMUNE, data)
         await ctx.reply(t.ASK_COMMUNE)
     elif state == ASK_COMMUNE:
         await _pick_commune(ctx, data, text)
@@ -131,18 +127,18 @@ async def on_step(ctx: Ctx, state: str, data: dict[str, Any], text: str) -> None
 
 async def choose_commune(ctx: Ctx, args: str) -> None:
     """/chonxa <id> — the answer to a 'which commune did you mean' question."""
-    state = await repo.get_state(ctx.session, ctx.state_key)
+    conversation = await ctx.conversation()
     commune_id = typed_number(args)
-    if state is None or state.state != ASK_COMMUNE or commune_id is None:
+    if conversation.state != ASK_COMMUNE or commune_id is None:
         raise HotlineError(t.NO_COMMUNE_QUESTION)
-    data = json.loads(state.data)
+    data = dict(conversation.data)
     data["commune_id"] = commune_id
     await _after_commune(ctx, data)
 
 
 async def _pick_commune(ctx: Ctx, data: dict[str, Any], text: str) -> None:
     found = resolve_commune(text)
-    await repo.set_state(ctx.session, ctx.state_key, ctx.now, state=ASK_COMMUNE, data=data)
+    await ctx.wait_for(ASK_COMMUNE, data)
     if found.unique:
         option = found.unique
         data["commune_id"] = option.commune.id
@@ -167,7 +163,7 @@ async def _after_commune(ctx: Ctx, data: dict[str, Any]) -> None:
     if data.get("position"):
         await _finish(ctx, data, data["position"])
         return
-    await repo.set_state(ctx.session, ctx.state_key, ctx.now, state=ASK_POSITION, data=data)
+    await ctx.wait_for(ASK_POSITION, data)
     await ctx.reply(t.ASK_POSITION_AFTER_COMMUNE)
 
 
@@ -193,7 +189,7 @@ async def _finish(ctx: Ctx, data: dict[str, Any], position: str) -> None:
         invite = await repo.get_invite(ctx.session, data["invite"])
         if invite:
             invite.used_by = str(ctx.who)
-    await repo.set_state(ctx.session, ctx.state_key, ctx.now, state="", data={})
+    await ctx.wait_for("")
     summary = f"{user.name} — {user.position}, {commune.name}"
     if user.status == UserStatus.ACTIVE:
         await ctx.reply(t.REGISTERED.format(summary=summary))
@@ -207,13 +203,10 @@ async def _finish(ctx: Ctx, data: dict[str, Any], position: str) -> None:
 
 async def approve(ctx: Ctx, args: str, accept: bool = True) -> None:
     """/duyet <kênh:id> and /tuchoi <kênh:id> — supervisors decide on pending registrations."""
-    if not ctx.is_supervisor:
-        raise NotAllowed()
-    command = "/duyet" if accept else "/tuchoi"
     try:
         who = Identity.parse(args)
     except ValueError:
-        raise UsageError(f"{command} <kênh:mã người dùng>, ví dụ {command} zalo:123456") from None
+        raise UsageError() from None
     user = await repo.get_user(ctx.session, str(who))
     if user is None:
         raise HotlineError(sv.NO_REGISTRATION, who=who)
@@ -233,10 +226,8 @@ async def approve(ctx: Ctx, args: str, accept: bool = True) -> None:
 
 async def invite(ctx: Ctx, args: str) -> None:
     """/moi <xã/phường> — a one-time code that registers a cadre of that commune."""
-    if not ctx.is_supervisor:
-        raise NotAllowed()
     if not args.strip():
-        raise UsageError("/moi <tên xã/phường>")
+        raise UsageError()
     found = resolve_commune(args)
     option = found.unique
     if option is None:

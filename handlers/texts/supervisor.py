@@ -33,7 +33,6 @@ DIGEST_COUNTS = ": {received} câu hỏi mới, {answered} đã trả lời, {cl
 DIGEST_OVERDUE = "Đang quá hạn: {count} phiếu."
 
 # --- supervisors' commands ---
-SUPERVISORS_ONLY = "Lệnh này chỉ dành cho lãnh đạo, người giám sát."
 COMMUNE_NOT_FOUND = "Không tìm thấy xã/phường “{name}”. Xin gõ tên mới hoặc tên cũ trước sáp nhập."
 COMMUNE_AMBIGUOUS = "“{name}” ứng với nhiều xã/phường. Chọn số, hoặc gõ /xa <tên đầy đủ>{suffix}:"
 FAILED_IN_DAYS = "trong {days} ngày qua"
