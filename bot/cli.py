@@ -8,6 +8,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.app import build_app
 from bot.config import Config, ConfigError, check_runnable, load_config
@@ -15,6 +16,10 @@ from bot.logs import mask, setup_logging
 from bot.single_instance import AlreadyRunning
 from handlers.errors import UsageError
 from storage.db import Database, Unreachable
+
+if TYPE_CHECKING:  # the channels are imported only when one is asked for
+    from bot.channels.telegram import TelegramChannel
+    from bot.channels.zalo import ZaloChannel
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,6 +171,7 @@ async def _webhook(cfg: Config, channel_name: str, action: str) -> int:
     if not getattr(cfg, channel_name).enabled:
         print(f"[{channel_name}] has no token in the config", file=sys.stderr)  # noqa: T201
         return 2
+    channel: ZaloChannel | TelegramChannel
     if channel_name == "zalo":
         from bot.channels.zalo import ZaloChannel
 

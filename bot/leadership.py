@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col
 
 from bot.worker import Worker
 from storage.db import LEADER_LOCK, Database
@@ -76,7 +77,7 @@ class Leadership(Worker):
         self.is_leader = False
         with contextlib.suppress(Exception):
             async with self.db.session() as session:
-                await session.execute(delete(Instance).where(Instance.id == self.id))
+                await session.execute(delete(Instance).where(col(Instance.id) == self.id))
 
     async def _check(self) -> bool:
         if self.db.is_sqlite:
@@ -120,4 +121,4 @@ class Leadership(Worker):
                 session.add(row)
             row.seen_at = now
             row.leader = self.is_leader
-            await session.execute(delete(Instance).where(Instance.seen_at < now - FORGET_AFTER))
+            await session.execute(delete(Instance).where(col(Instance.seen_at) < now - FORGET_AFTER))

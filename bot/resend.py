@@ -11,6 +11,7 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import update
+from sqlmodel import col
 
 from bot.channels.base import TRANSIENT_NAMES
 from storage.db import Database
@@ -28,7 +29,7 @@ async def resend_outage_failures(db: Database, now: datetime) -> int:
     async with db.session() as session:
         result = await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.status == "failed", OutboxMessage.last_error.in_(reasons))  # type: ignore[union-attr]
+            .where(col(OutboxMessage.status) == "failed", col(OutboxMessage.last_error).in_(reasons))
             .values(status="pending", attempts=0, next_attempt_at=now)
         )
     count = result.rowcount or 0  # type: ignore[attr-defined]

@@ -53,8 +53,11 @@ async def run_tick(app: App) -> None:
         queued: list[OutboxMessage] = []
         async with app.db.session() as session:
             # counted as they are added: a flush during the tick empties session.new
-            event.listen(session.sync_session, "transient_to_pending",
-                         lambda _s, item: isinstance(item, OutboxMessage) and queued.append(item))
+            def count(_session: object, item: object) -> None:
+                if isinstance(item, OutboxMessage):
+                    queued.append(item)
+
+            event.listen(session.sync_session, "transient_to_pending", count)
             await followups.tick(Outbound(session, app.hotline.settings, app.clock.now(), app.deadlines))
         app.metrics.followups.inc(len(queued))
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from bot.channels.base import Channel, SendError, is_transient
 from bot.ratelimit import ChannelLimits, RateLimiter
@@ -231,8 +232,8 @@ class OutboxSender(Worker):
     ) -> None:
         await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == row.id)
-            .values(attempts=OutboxMessage.attempts + 1, last_error=reason[:500],
+            .where(col(OutboxMessage.id) == row.id)
+            .values(attempts=col(OutboxMessage.attempts) + 1, last_error=reason[:500],
                     next_attempt_at=now + timedelta(seconds=retry_in))
         )
         log.warning("outbox row %s to %s delayed %.1fs: %s", row.id, row.channel, retry_in, reason)
@@ -243,8 +244,8 @@ class OutboxSender(Worker):
         """Permanent failure: recorded on the ticket, and the supervisors are told (once)."""
         await session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == row.id)
-            .values(attempts=OutboxMessage.attempts + 1, status="failed", last_error=reason[:500])
+            .where(col(OutboxMessage.id) == row.id)
+            .values(attempts=col(OutboxMessage.attempts) + 1, status="failed", last_error=reason[:500])
         )
         to_supervisor = any(
             s.channel == row.channel and s.user_id == row.chat_id for s in self.supervisors

@@ -132,7 +132,7 @@ def keep_response_types() -> None:
     if not _RESPONSE_TYPES:
         methods = (AnswerCallbackQuery, CopyMessage, DeleteWebhook, GetChatMember, GetMe, GetUpdates,
                    GetWebhookInfo, SendDocument, SendMessage, SendPhoto, SetMyCommands, SetWebhook)
-        _RESPONSE_TYPES.extend(Response[m.__returning__] for m in methods)  # type: ignore[misc]
+        _RESPONSE_TYPES.extend(Response[m.__returning__] for m in methods)  # type: ignore[name-defined]
 
 
 class TelegramChannel:
@@ -228,7 +228,9 @@ class TelegramChannel:
         return f"telegram: webhook {info.url or '(none)'}{pending}"
 
     async def _set_commands(self) -> None:
-        scopes = {"private": BotCommandScopeAllPrivateChats(), "group": BotCommandScopeAllGroupChats()}
+        scopes: dict[str, BotCommandScopeAllPrivateChats | BotCommandScopeAllGroupChats] = {
+            "private": BotCommandScopeAllPrivateChats(), "group": BotCommandScopeAllGroupChats(),
+        }
         for kind, scope in scopes.items():
             await self.bot.set_my_commands(
                 [BotCommand(command=c, description=d) for c, d in self.menus.get(kind, ())],
@@ -318,13 +320,14 @@ class TelegramChannel:
 
     @staticmethod
     def _chat_ref(message: Message) -> ChatRef:
-        kind = "private" if message.chat.type == "private" else "group"
         thread = (
             str(message.message_thread_id)
             if message.is_topic_message and message.message_thread_id
             else None
         )
-        return ChatRef(NAME, str(message.chat.id), kind, thread)
+        return ChatRef(
+            NAME, str(message.chat.id), "private" if message.chat.type == "private" else "group", thread
+        )
 
     async def _is_admin(self, chat_id: int, user_id: int) -> bool:
         try:

@@ -142,7 +142,6 @@ def to_inbound(update: ZaloUpdate) -> Inbound | None:
     if event not in KNOWN_EVENTS or (event == UNSUPPORTED and not update.message):
         return None
     msg = ZaloMessage.model_validate(update.message or {})
-    kind = "group" if msg.chat.chat_type.upper() == "GROUP" else "private"
     text = msg.text
     attachments: tuple[Attachment, ...] = ()
     # Live payloads name media fields differently from the docs: read every spelling.
@@ -158,7 +157,7 @@ def to_inbound(update: ZaloUpdate) -> Inbound | None:
         attachments = (Attachment("unsupported"),)
     return Inbound(
         sender=Identity(NAME, msg.sender.id),
-        chat=ChatRef(NAME, msg.chat.id, kind),
+        chat=ChatRef(NAME, msg.chat.id, "group" if msg.chat.chat_type.upper() == "GROUP" else "private"),
         text=text,
         display_name=msg.sender.name,
         message_id=msg.message_id,
