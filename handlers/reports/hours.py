@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from math import floor
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from handlers.reports.periods import Period
 from handlers.settings import Deadlines
 from handlers.worktime import ClockHours, WorkCalendar
+
+if TYPE_CHECKING:  # numpy itself is imported when a report is made, not at start
+    import numpy as np
+    from numpy.typing import NDArray
 
 
 class WorkingHours:
@@ -62,7 +67,7 @@ class WorkingHours:
                     total += (offset if offset < e else e) - s
         return total
 
-    def _worked_many(self, t):  # type: ignore[no-untyped-def]
+    def _worked_many(self, t: NDArray[np.float64]) -> NDArray[np.float64]:
         """_worked over a numpy array; NaN outside the table."""
         import numpy as np
 
@@ -71,7 +76,8 @@ class WorkingHours:
         inside = (i >= 0) & (i < len(self._starts) - 1)
         i = np.clip(i, 0, len(self._starts) - 1)
         within = sum(np.clip(offset - s, 0.0, float(e - s)) for s, e in self._sessions)
-        total = np.asarray(self._cum)[i] + np.asarray(self._working, dtype=float)[i] * within
+        working = np.asarray(self._working, dtype=float)
+        total: NDArray[np.float64] = np.asarray(self._cum)[i] + working[i] * within
         total[~inside] = np.nan
         return total
 
@@ -81,14 +87,16 @@ class WorkingHours:
 
         a, b = np.asarray(starts, dtype=float), np.asarray(ends, dtype=float)
         if self.plain:
-            return (np.maximum(b - a, 0.0) / 3600).tolist()
+            hours: list[float] = (np.maximum(b - a, 0.0) / 3600).tolist()
+            return hours
         if not self._starts:
             return [self.hours(x, y) for x, y in zip(a.tolist(), b.tolist(), strict=True)]
         wa, wb = self._worked_many(a), self._worked_many(b)
         out = np.round(np.maximum(wb - wa, 0.0) / 3600, 6)
         for i in np.nonzero(np.isnan(out))[0].tolist():
             out[i] = self.hours(float(a[i]), float(b[i]))
-        return out.tolist()
+        result: list[float] = out.tolist()
+        return result
 
     def hours(self, start: float, end: float) -> float:
         """Working hours in [start, end), like Deadlines.hours_between; 0 when end <= start."""

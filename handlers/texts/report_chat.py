@@ -65,8 +65,9 @@ def league_text(rows: Sequence[GroupRow], period: Period) -> str:
     ]
     for i, r in enumerate(rows, start=1):
         c = r.counts
-        rate = (f"{num(100 * c.on_time_share, 0)}% đúng hạn ({count(c.on_time)}/{count(c.decided)})"
-                if c.decided else "chưa có phiếu đến hạn")
+        share = c.on_time_share  # None exactly when no ticket fell due
+        rate = (f"{num(100 * share, 0)}% đúng hạn ({count(c.on_time)}/{count(c.decided)})"
+                if share is not None else "chưa có phiếu đến hạn")
         median = f"trung vị {num(r.median)} giờ" if r.median is not None else "chưa phản hồi phiếu nào"
         lines.append(
             f"{i}. {r.name}: {rate}; {median}; {count(c.received)} câu hỏi"
