@@ -88,7 +88,7 @@ class GroupRow:
 def rank_groups(rows: Iterable[GroupRow]) -> list[GroupRow]:
     """Best on-time share first, then the quicker median; groups with nothing decided last."""
 
-    def key(r: GroupRow) -> tuple:
+    def key(r: GroupRow) -> tuple[bool, float, bool, float, str]:
         share = r.counts.on_time_share
         median = r.median
         return (share is None, -(share or 0.0), median is None, median or 0.0, r.name)
