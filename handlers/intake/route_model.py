@@ -23,8 +23,10 @@ from pathlib import Path
 
 import numpy as np
 from sklearn import config_context
+from sklearn.ensemble import VotingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
@@ -116,7 +118,8 @@ def train(areas: Sequence[AreaSpec], examples: Sequence[Example]) -> RouteModel:
     rare = 1 if len(kept) < 5_000 else 2  # on a long history, once-seen n-grams are noise and bulk
     features = TfidfVectorizer(analyzer=Tokens(keyword_table(areas)), sublinear_tf=True,
                                min_df=rare, max_features=200_000)
-    model = LogisticRegression(C=20, max_iter=1000)
+    model = VotingClassifier([("lr", LogisticRegression(C=20, max_iter=1000)),
+                              ("nb", ComplementNB(alpha=0.3))], voting="soft", weights=[0.6, 0.4])
     pipeline = Pipeline([("features", features), ("model", model)])
     with threadpool_limits(1):  # BLAS threads fight over a shared machine's cores: 5× slower
         pipeline.fit([fold(e.text) for e in kept], [e.area for e in kept],
