@@ -19,15 +19,18 @@ from tests.helpers.harness import CH, make_harness, texts_to
 
 ROOT = Path(__file__).resolve().parents[1]
 EVAL = ROOT / "tests/data/routing_eval.tsv"
+BLIND = ROOT / "tests/data/routing_blind.tsv"  # written before any measuring, never tuned on
 AREAS = load_config(ROOT / "config.example.toml").settings().areas
 GROUPS = tuple(GroupSpec(CH, f"g_{a.code}", f"Tổ {a.name}", (a.code,)) for a in AREAS)
 
 # The goal on unseen questions: ≥ 92% right, ≤ 2% wrong, the right area among the
-# choices ≥ 98% of the times the cadre is asked. NOT reached yet with ~41 seed examples per
-# area (figures printed below and in the README); until it is, the test guards the level
-# reached so that a change cannot make routing worse unnoticed.
+# choices ≥ 98% of the times the cadre is asked. Wrong ≤ 2% is met (the router abstains when its
+# top area does not lead by routing.MIN_MARGIN); right is NOT: with ~81 seed examples per area
+# it routes 58% / 53% and asks about the rest (figures printed below and in the README). Until
+# the goal is met, each set guards the level reached, so that a change cannot make routing
+# worse unnoticed: (right ≥, wrong ≤, right area among the choices ≥).
 GOAL_RIGHT, GOAL_WRONG, GOAL_ASKED_HIT = 0.92, 0.02, 0.98
-FLOOR_RIGHT, CEILING_WRONG, FLOOR_ASKED_HIT = 0.70, 0.07, 0.85
+FLOORS = {EVAL: (0.56, 0.02, 0.97), BLIND: (0.51, 0.02, 0.95)}
 
 
 @pytest.fixture(scope="module")
@@ -52,21 +55,27 @@ def test_evaluation_file_is_big_and_split_once():
     assert {c.area for c in cases} == codes and {c.area for c in train} == codes
     seeds = {q for a in AREAS for q in a.examples}
     assert not {c.question for c in cases} & ({t.question for t in train} | seeds)
+    blind = route_learning.read_cases(BLIND)
+    assert len(blind) >= 150 and {c.area for c in blind} == codes
+    known = {t.question for t in train} | seeds | {c.question for c in cases}
+    assert not {c.question for c in blind} & known
 
 
-def test_unseen_questions_are_routed_right(eval_model, capsys):
+@pytest.mark.parametrize("cases", [EVAL, BLIND], ids=["test part", "blind set"])
+def test_unseen_questions_are_routed_right(eval_model, capsys, cases):
     router = Router(threshold=load_config(ROOT / "config.example.toml").routing.threshold, model=eval_model)
-    result = route_learning.evaluate(router, AREAS, route_learning.read_cases(EVAL))
+    result = route_learning.evaluate(router, AREAS, route_learning.read_cases(cases))
     with capsys.disabled():
-        print("\nrouting on tests/data/routing_eval.tsv (test part):\n  " + "\n  ".join(result.lines()))  # noqa: T201
+        print(f"\nrouting on {cases.relative_to(ROOT)}:\n  " + "\n  ".join(result.lines()))  # noqa: T201
     hit = result.asked_hit / result.asked if result.asked else 1.0
     met = (result.share(result.right) >= GOAL_RIGHT and result.share(result.wrong) <= GOAL_WRONG
            and hit >= GOAL_ASKED_HIT)
     with capsys.disabled():
         print(f"  goal (≥{GOAL_RIGHT:.0%} right, ≤{GOAL_WRONG:.0%} wrong): {'met' if met else 'NOT met'}")  # noqa: T201
-    assert result.share(result.right) >= FLOOR_RIGHT
-    assert result.share(result.wrong) <= CEILING_WRONG
-    assert hit >= FLOOR_ASKED_HIT
+    floor_right, ceiling_wrong, floor_hit = FLOORS[cases]
+    assert result.share(result.right) >= floor_right
+    assert result.share(result.wrong) <= ceiling_wrong
+    assert hit >= floor_hit
 
 
 def test_bad_input_gets_a_clear_choice_list(eval_model):
