@@ -127,7 +127,10 @@ class App:
         await resend_outage_failures(self.db, self.clock.now())
         learner = self.reports.learner
         if learner is not None and not await learner.load_saved():
-            await self.reports.learn()  # no model yet: the first questions wait for it, not keywords
+            # no model yet: the first questions wait for it, not keywords; a stop asked for
+            # meanwhile gives it up (stop() ends the training's child process)
+            log.info("no routing model yet: training it before the channels start")
+            await self._unless_stopped(self.reports.learn())
         if self.stopping:
             return False
         for name, channel in self.channels.items():

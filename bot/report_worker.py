@@ -39,9 +39,14 @@ class ReportWorker(Worker):
         self._lock = asyncio.Lock()  # one runner at a time: the loop, or drain()
         self._pool: ProcessPoolExecutor | None = None  # started at the first job
         self._learn_checked = -LEARN_CHECK  # the first pass checks
+        self._training: asyncio.Future[object] | None = None  # a retraining under way
 
     async def stop(self, grace: float = 5.0) -> None:
+        self._end_training()  # not waited for: the model in use stays good
         await super().stop(grace)  # a job cut off here is made again at the next start
+        self._end_pool()
+
+    def _end_pool(self) -> None:
         if self._pool is not None:
             pool, self._pool = self._pool, None
             # The interpreter waits at exit for a pool's running job (minutes for a big export):
@@ -49,6 +54,13 @@ class ReportWorker(Worker):
             for process in list((getattr(pool, "_processes", None) or {}).values()):
                 process.terminate()
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def _end_training(self) -> None:
+        """Give up a running training (seconds under load): a stop, or the reports of an
+        ended console input, need not wait for it. It is tried again at the next check."""
+        if self._training is not None and not self._training.done():
+            self._training.cancel()
+            self._end_pool()  # its child would go on training
 
     async def learn(self) -> None:
         """Retrain the router when enough new labels came (or never yet in this run)."""
@@ -59,15 +71,24 @@ class ReportWorker(Worker):
                 return
             for _ in range(2):
                 self._pool = self._pool or report_jobs.new_pool()
+                self._training = asyncio.ensure_future(self.learner.retrain(self._pool))
                 try:
-                    await self.learner.retrain(self._pool)
+                    await self._training
                     return
                 except BrokenProcessPool:
                     log.error("the report process died while training the router")
                     self._pool = None
+                except asyncio.CancelledError:
+                    task = asyncio.current_task()
+                    if task is not None and task.cancelling():
+                        raise  # this pass itself is cut off
+                    return  # the training alone was given up (_end_training)
+                finally:
+                    self._training = None
 
     async def drain(self) -> None:
         """Make every waiting report now (the console's input ended: finish before exiting)."""
+        self._end_training()
         async with self._lock:
             h = self.hotline
             while True:
