@@ -153,7 +153,7 @@ class Bot:
         for reader in self.readers:
             reader.start()
 
-    def wait_for(self, text: str, timeout: float = 60.0) -> None:
+    def wait_for(self, text: str, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         while not any(text in line for line in self.out + self.err):
             assert self.proc.poll() is None, f"bot exited before {text!r}: {''.join(self.err)}"

@@ -133,7 +133,7 @@ async def test_briefly_locked_sqlite_waits_instead_of_failing(tmp_path):
 
     worker = threading.Thread(target=hold_lock)
     worker.start()
-    locked.wait(5)
+    assert locked.wait(60)  # the other process holds the lock before we ask
     release.set()
     n = await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
     worker.join()

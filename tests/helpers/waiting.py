@@ -8,8 +8,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 
-async def eventually(check: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
-    """Poll `check` until it returns something truthy; fail naming `what` after `timeout`."""
+async def eventually(check: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
+    """Poll `check` until it returns something truthy; fail naming `what` after `timeout`
+    (generous: it bounds a failure only, and a loaded 2-core machine is slow)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not (value := check()):
@@ -19,7 +20,7 @@ async def eventually(check: Callable[[], Any], what: str, timeout: float = 15.0)
     return value
 
 
-async def eventually_async(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 30.0) -> Any:
+async def eventually_async(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 60.0) -> Any:
     """`eventually` for a check that must await (an HTTP call, a query)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
