@@ -17,7 +17,7 @@ def run_console(tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]
     path.write_text(config, "utf-8")
     return subprocess.run(
         [sys.executable, "-m", "bot", "run", "--config", str(path)],
-        input=script, capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        input=script, capture_output=True, text=True, timeout=600, cwd=tmp_path,
     )
 
 

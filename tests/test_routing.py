@@ -224,7 +224,7 @@ def test_routing_train_and_eval_from_the_command_line(tmp_path):
 
     def hotline(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "bot", "routing", *args, "--config", "config.toml"],
-                              capture_output=True, text=True, timeout=120, cwd=tmp_path)
+                              capture_output=True, text=True, timeout=600, cwd=tmp_path)
 
     trained = hotline("train")
     assert trained.returncode == 0, trained.stderr
