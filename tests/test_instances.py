@@ -50,7 +50,7 @@ async def test_four_instances_start_at_once_on_an_empty_database(tmp_path, serve
     try:
         await eventually(
             lambda: all("channel telegram started" in b.output() or not b.running for b in bots),
-            "all four started", timeout=120,
+            "all four started", timeout=300,  # four start-ups at once: 120 s ran out at load 17
         )
         assert all(b.running for b in bots), [b.output()[-2000:] for b in bots if not b.running]
     finally:
