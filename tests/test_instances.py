@@ -75,10 +75,10 @@ async def test_a_second_instance_on_one_sqlite_file_refuses_to_start(tmp_path, s
     first.start()
     try:
         await eventually(lambda: "channel telegram started" in first.output(), "first started",
-                         timeout=60)
+                         timeout=300)
         second.start()
         assert second.proc is not None
-        await eventually(lambda: not second.running, "second exits", timeout=60)
+        await eventually(lambda: not second.running, "second exits", timeout=300)
         assert second.proc.returncode == 2
         lines = second.output().strip().splitlines()
         assert len(lines) == 1, lines
@@ -91,7 +91,7 @@ async def test_a_second_instance_on_one_sqlite_file_refuses_to_start(tmp_path, s
     second.start()
     try:
         await eventually(lambda: "channel telegram started" in second.output(), "second started",
-                         timeout=60)
+                         timeout=300)
     finally:
         assert second.stop() == 0
 
