@@ -20,9 +20,9 @@ from handlers.reports.excel import TICKET_HEADERS
 from handlers.reports.figures import GroupRow, rank_groups
 from handlers.reports.hours import WorkingHours, percentile
 from handlers.reports.periods import parse_period
-from handlers.reports.queries import Counts
 from handlers.worktime import ClockHours, WorkCalendar
 from storage.models import Ticket
+from storage.reports import Counts
 from tests.helpers.harness import FakeClock, make_harness, texts_to
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")

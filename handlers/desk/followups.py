@@ -14,13 +14,14 @@ from handlers import texts
 from handlers.context import Outbound
 from handlers.intake.cadre import ask_rating
 from handlers.messages import Choice, Identity
-from handlers.reports import labels, queries
+from handlers.reports import labels
 from handlers.settings import GroupSpec
 from handlers.texts import format as fmt
 from handlers.texts import report_chat as chat
 from storage import followups as due
 from storage import repo
 from storage.models import Ticket, TicketStatus
+from storage.reports import failed_deliveries
 
 
 async def tick(out: Outbound) -> None:
@@ -192,7 +193,7 @@ async def daily_digest(out: Outbound, today: date) -> None:
             texts.supervisor.DIGEST_OVERDUE.format(count=len(late)),
         ]
         lines += [fmt.line(t, out.settings) for t in late[:20]]
-        total, failed = await queries.failed_deliveries(out.session, start, areas)
+        total, failed = await failed_deliveries(out.session, start, areas)
         lines += chat.delivery_lines(total, failed, span, tz)
         for sup in supervisors:
             await out.send_to(sup, "\n".join(lines))

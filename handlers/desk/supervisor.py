@@ -14,13 +14,14 @@ from handlers.context import Ctx
 from handlers.errors import HotlineError, UsageError
 from handlers.intake.communes import resolve_commune
 from handlers.messages import Choice, Identity
-from handlers.reports import figures, jobs, labels, periods, queries
+from handlers.reports import figures, jobs, labels, periods
 from handlers.reports.hours import WorkingHours
 from handlers.texts import format as fmt
 from handlers.texts import report_chat as chat
 from handlers.texts import supervisor as t
 from storage import repo
 from storage.models import Ticket, TicketStatus
+from storage.reports import count_overdue, failed_deliveries, overdue_tickets
 
 FAILED_DAYS = 7  # /quahan also lists the messages the platforms refused in this many days
 
@@ -86,8 +87,8 @@ async def commune(ctx: Ctx, args: str) -> None:
 
 async def overdue(ctx: Ctx, args: str) -> None:
     """/quahan — tickets past their deadline without an answer, oldest first, how late."""
-    tickets = await queries.overdue_tickets(ctx.session, ctx.now, areas=ctx.supervisor_areas)
-    total, failed = await queries.failed_deliveries(
+    tickets = await overdue_tickets(ctx.session, ctx.now, areas=ctx.supervisor_areas)
+    total, failed = await failed_deliveries(
         ctx.session, ctx.now - timedelta(days=FAILED_DAYS), ctx.supervisor_areas
     )
     tz = ctx.settings.timezone
@@ -100,7 +101,7 @@ async def overdue(ctx: Ctx, args: str) -> None:
 
 async def _overdue_lines(ctx: Ctx, tickets: list[Ticket]) -> list[str]:
     tz = ctx.settings.timezone
-    total = await queries.count_overdue(ctx.session, ctx.now, ctx.supervisor_areas)
+    total = await count_overdue(ctx.session, ctx.now, ctx.supervisor_areas)
     oldest = min(x.due_at for x in tickets if x.due_at).astimezone(tz).date()
     hours = WorkingHours(ctx.deadlines, oldest, ctx.now.astimezone(tz).date())
     names = labels.commune_names()

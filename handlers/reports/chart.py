@@ -8,11 +8,12 @@ from pathlib import Path
 
 from handlers.reports import figures
 from handlers.reports.figures import WeeklySeries
-from handlers.reports.files import output_path, reading
+from handlers.reports.files import output_path
 from handlers.reports.labels import share, short_area
 from handlers.reports.periods import Period
 from handlers.settings import Deadlines, HotlineSettings
 from handlers.texts import reports as t
+from storage.reports import reading
 
 
 async def make_chart(

@@ -14,21 +14,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.errors import HotlineError
-from handlers.reports import figures, labels, queries
+from handlers.reports import figures, labels
 from handlers.reports.figures import GroupRow, Summary
-from handlers.reports.files import output_path, reading
+from handlers.reports.files import output_path
 from handlers.reports.hours import percentile, working_hours_for
 from handlers.reports.periods import Period
-from handlers.reports.queries import Counts
 from handlers.settings import Deadlines, HotlineSettings
 from handlers.texts import reports as t
 from handlers.texts.format import STATUS_TEXT
 from handlers.textutil import one_line
-from storage.models import Ticket, TicketStatus, User
+from storage import reports as db
+from storage.models import TicketStatus
+from storage.reports import Counts
 
 # The moments of the first answer and the deadline are left out on purpose: the working
 # hours and "Đúng hạn" carry what they say; /phieu N shows the full history.
@@ -146,21 +146,9 @@ async def write_workbook(
 
     tallies: dict[str, dict[int | None, _Cell]] = {}
     by_group: dict[str | None, _Cell] = {}
-    q = (
-        select(
-            Ticket.id, Ticket.created_at, Ticket.due_at, queries.response_due(), Ticket.first_response_at,
-            Ticket.closed_at, Ticket.commune_id, User.name, func.substr(Ticket.question, 1, QUESTION_CHARS),
-            Ticket.area_code, Ticket.group_key, Ticket.status, Ticket.rating,
-        )
-        .join(User, User.id == Ticket.asker_id, isouter=True)
-        .where(queries.in_period(period))
-        .order_by(Ticket.created_at, Ticket.id)
-        .execution_options(yield_per=batch)
-    )
     rows = 0
     status_text = dict(STATUS_TEXT)
-    result = await session.stream(q)
-    async for part in result.partitions():
+    async for part in db.export_rows(session, period, QUESTION_CHARS, batch):
         for number, created, due, response_due, first, closed, cid, asker, question, area, gkey, status, \
                 rating in part:
             start = created.timestamp()
@@ -236,7 +224,7 @@ async def export_file(
     url: str, settings: HotlineSettings, deadlines: Deadlines, now: datetime, period: Period, path: Path
 ) -> ExportResult:
     """The workbook from outside the bot's transactions (`hotline report`, report jobs)."""
-    async with reading(url) as session:
+    async with db.reading(url) as session:
         return await write_workbook(session, settings, deadlines, now, period, path)
 
 
@@ -244,8 +232,8 @@ async def make_export(
     url: str, settings: HotlineSettings, deadlines: Deadlines, now: datetime, period: Period
 ) -> tuple[str, tuple[str, str]]:
     """/xuat's answer: caption and (path, "document"); HotlineError when too large for a chat."""
-    async with reading(url) as session:
-        size = (await queries.grouped_counts(session, now, queries.in_period(period))).get(())
+    async with db.reading(url) as session:
+        size = (await db.ticket_counts(session, now, period)).get(None)
         if size is not None and size.received > settings.chat_export_limit:
             raise HotlineError(t.TOO_LARGE, period=period.label, received=size.received)
         path = output_path(settings.reports_folder, "baocao", period, now, settings.timezone, ".xlsx")

@@ -7,28 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handlers.reports.hours import percentile, working_hours_for
+from handlers.reports.hours import percentile, response_hours, working_hours_for
 from handlers.reports.labels import group_name
 from handlers.reports.periods import Period
-from handlers.reports.queries import (
-    Counts,
-    add_counts,
-    count_deflected,
-    count_if,
-    count_overdue,
-    epoch,
-    floor_int,
-    grouped_counts,
-    in_period,
-    is_late,
-    is_on_time,
-    response_hours,
-)
 from handlers.settings import Deadlines, HotlineSettings
-from storage.models import Ticket
+from storage import reports as db
+from storage.reports import Counts, add_counts
 
 
 @dataclass
@@ -54,23 +40,20 @@ async def summary(
     session: AsyncSession, settings: HotlineSettings, deadlines: Deadlines, now: datetime,
     period: Period, top: int = 5,
 ) -> Summary:
-    where = in_period(period)
-    areas = await grouped_counts(session, now, where, Ticket.area_code)
+    areas = await db.ticket_counts(session, now, period, "area")
     total = add_counts(areas.values())
-    by_area = sorted(((k[0], c) for k, c in areas.items()), key=lambda kc: (-kc[1].received, kc[0]))
-    q = (
-        select(Ticket.commune_id, func.count().label("n"))
-        .where(where)
-        .group_by(Ticket.commune_id)
-        .order_by(func.count().desc(), Ticket.commune_id)
-        .limit(top)
-    )
-    communes = [(cid, int(n)) for cid, n in (await session.execute(q)).all()]
+    by_area = _by_area(areas)
+    communes = await db.top_communes(session, period, top)
     hours = working_hours_for(deadlines, period, now, settings.timezone)
-    response = (await response_hours(session, period, None, hours)).get((), [])
-    overdue = await count_overdue(session, now, period.areas)
-    deflected = await count_deflected(session, period)
+    response = response_hours(await db.response_moments(session, period), hours).get(None, [])
+    overdue = await db.count_overdue(session, now, period.areas)
+    deflected = await db.count_deflected(session, period)
     return Summary(period, total, by_area, communes, response, overdue, deflected)
+
+
+def _by_area(counts: dict[str | None, Counts]) -> list[tuple[str, Counts]]:
+    """Most questions first (an area's code is never None)."""
+    return sorted(((k or "", c) for k, c in counts.items()), key=lambda kc: (-kc[1].received, kc[0]))
 
 
 @dataclass
@@ -99,13 +82,10 @@ def rank_groups(rows: Iterable[GroupRow]) -> list[GroupRow]:
 async def league(
     session: AsyncSession, settings: HotlineSettings, deadlines: Deadlines, now: datetime, period: Period
 ) -> list[GroupRow]:
-    where = in_period(period)
-    counts = await grouped_counts(session, now, where, Ticket.group_key)
+    counts = await db.ticket_counts(session, now, period, "group")
     hours = working_hours_for(deadlines, period, now, settings.timezone)
-    times = await response_hours(session, period, None, hours, Ticket.group_key)
-    rows = [
-        GroupRow(k[0], group_name(settings, k[0]), c, times.get(k, [])) for k, c in counts.items()
-    ]
+    times = response_hours(await db.response_moments(session, period, "group"), hours)
+    rows = [GroupRow(k, group_name(settings, k), c, times.get(k, [])) for k, c in counts.items()]
     return rank_groups(rows)
 
 
@@ -125,12 +105,12 @@ async def commune_report(
     session: AsyncSession, settings: HotlineSettings, deadlines: Deadlines, now: datetime,
     period: Period, commune_id: int,
 ) -> CommuneReport:
-    where = and_(in_period(period), Ticket.commune_id == commune_id)
-    areas = await grouped_counts(session, now, where, Ticket.area_code)
+    areas = await db.ticket_counts(session, now, period, "area", commune_id)
     total = add_counts(areas.values())
-    by_area = sorted(((k[0], c) for k, c in areas.items()), key=lambda kc: (-kc[1].received, kc[0]))
+    by_area = _by_area(areas)
     hours = working_hours_for(deadlines, period, now, settings.timezone)
-    response = (await response_hours(session, period, Ticket.commune_id == commune_id, hours)).get((), [])
+    moments = await db.response_moments(session, period, commune_id=commune_id)
+    response = response_hours(moments, hours).get(None, [])
     return CommuneReport(commune_id, total, by_area, response)
 
 
@@ -156,18 +136,12 @@ async def weekly(
         weeks.append(monday)
         monday += timedelta(days=7)
     anchor = datetime.combine(weeks[0] if weeks else first, time(0), tzinfo=tz).timestamp()
-    week = floor_int((epoch(Ticket.created_at) - anchor) / (7 * 86400)).label("week")
-    q = (
-        select(week, Ticket.area_code, func.count(), count_if(is_on_time()), count_if(is_late(now)))
-        .where(in_period(period))
-        .group_by(week, Ticket.area_code)
-    )
     by_area: dict[str, list[int]] = {}
     on_time, decided = [0] * len(weeks), [0] * len(weeks)
-    for w, area, n, ok, late in (await session.execute(q)).all():
-        if w is None or not 0 <= int(w) < len(weeks):
+    for w, area, n, ok, late in await db.weekly_counts(session, now, period, anchor):
+        if w is None or not 0 <= w < len(weeks):
             continue
-        by_area.setdefault(area, [0] * len(weeks))[int(w)] += int(n)
-        on_time[int(w)] += int(ok)
-        decided[int(w)] += int(ok) + int(late)
+        by_area.setdefault(area, [0] * len(weeks))[w] += n
+        on_time[w] += ok
+        decided[w] += ok + late
     return WeeklySeries(weeks, by_area, on_time, decided)

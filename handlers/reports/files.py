@@ -1,17 +1,12 @@
-"""Where report files go (a fresh name, old ones pruned) and the read-only session they are
-made on."""
+"""Where report files go: a fresh name each, old ones pruned."""
 
 from __future__ import annotations
 
 import time as systime
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.reports.periods import Period
 
@@ -33,18 +28,3 @@ def output_path(
             pass  # another export removed it, or it is in use: not worth failing a report
     stamp = now.astimezone(tz).strftime("%Y%m%d-%H%M%S")
     return target / f"hotline-{stem}-{period.slug}-{stamp}-{uuid.uuid4().hex[:6]}{suffix}"
-
-
-@asynccontextmanager
-async def reading(url: str) -> AsyncIterator[AsyncSession]:
-    """A session on an engine of its own. The bot's engine begins every transaction with
-    BEGIN IMMEDIATE on SQLite; a plain engine only reads, so a long report never holds the
-    bot's write lock (in WAL mode readers and the writer do not block each other)."""
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(url, hide_parameters=True)  # no question text in errors
-    try:
-        async with AsyncSession(engine) as session:
-            yield session
-    finally:
-        await engine.dispose()

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from handlers.reports.periods import Period
 from handlers.settings import Deadlines
 from handlers.worktime import ClockHours, WorkCalendar
+from storage.reports import ResponseMoments
 
 if TYPE_CHECKING:  # numpy itself is imported when a report is made, not at start
     import numpy as np
@@ -127,3 +128,14 @@ def percentile(ordered: Sequence[float], q: float) -> float | None:
     lo = floor(pos)
     hi = min(lo + 1, len(ordered) - 1)
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def response_hours(moments: ResponseMoments, hours: WorkingHours) -> dict[str | None, list[float]]:
+    """Sorted first-response working hours per key (area, group, or None for all)."""
+    found: dict[str | None, list[float]] = {key: [] for key in moments.keys}
+    by_code = list(found.values())
+    for code, h in zip(moments.which, hours.hours_many(moments.starts, moments.ends), strict=True):
+        by_code[code].append(h)
+    for values in by_code:
+        values.sort()
+    return found

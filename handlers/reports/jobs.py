@@ -21,8 +21,6 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
 
-from sqlalchemy import select
-
 from handlers.context import Ctx, Outbound
 from handlers.errors import HotlineError
 from handlers.messages import ChatRef
@@ -32,6 +30,7 @@ from handlers.settings import Clock, Deadlines, HotlineSettings
 from handlers.texts import reports as t
 from storage.db import Database
 from storage.models import ReportJob
+from storage.reports import oldest_pending_job
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +82,7 @@ async def _claim(
     """The oldest pending job, its attempt counted first (committed before the work starts)."""
     async with db.session() as session:
         while True:
-            job = (await session.execute(
-                select(ReportJob).where(ReportJob.status == "pending").order_by(ReportJob.id).limit(1)
-            )).scalar_one_or_none()
+            job = await oldest_pending_job(session)
             if job is None:
                 return None
             if job.attempts < MAX_ATTEMPTS:

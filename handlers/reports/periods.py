@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -108,12 +107,3 @@ def split_period(args: str, now: datetime, tz: ZoneInfo) -> tuple[str, Period | 
                 continue
             return " ".join(words[:-n]), period
     return args.strip(), None
-
-
-def windows(period: Period, days: int = 7) -> Iterable[tuple[datetime, datetime]]:
-    """The period cut into slices of a few days, to read it in bounded pieces."""
-    start = period.start
-    while start < period.end:
-        end = min(start + timedelta(days=days), period.end)
-        yield start, end
-        start = end
