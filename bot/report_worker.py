@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 from bot.route_learner import RouteLearner
 from bot.worker import Worker
@@ -39,7 +40,7 @@ class ReportWorker(Worker):
         self._lock = asyncio.Lock()  # one runner at a time: the loop, or drain()
         self._pool: ProcessPoolExecutor | None = None  # started at the first job
         self._learn_checked = -LEARN_CHECK  # the first pass checks
-        self._training: asyncio.Future[object] | None = None  # a retraining under way
+        self._training: asyncio.Future[Any] | None = None  # a retraining under way
 
     async def stop(self, grace: float = 5.0) -> None:
         self._end_training()  # not waited for: the model in use stays good
