@@ -33,21 +33,21 @@ def _period(ctx: Ctx, args: str, default: str, usage: str) -> periods.Period:
 
 async def summary(ctx: Ctx, args: str) -> None:
     """/tongket [kỳ] — received, answered, closed, open, overdue, response times, by area."""
-    period = _period(ctx, args, "homnay", "/tongket [kỳ]")
+    period = _period(ctx, args, "homnay", t.SUMMARY_LINE)
     s = await figures.summary(ctx.session, ctx.settings, ctx.deadlines, ctx.now, period)
     await ctx.reply(chat.summary_text(s, ctx.settings))
 
 
 async def ranking(ctx: Ctx, args: str) -> None:
     """/xephang [kỳ] — working groups by on-time share, then median response time."""
-    period = _period(ctx, args, "thang", "/xephang [kỳ]")
+    period = _period(ctx, args, "thang", t.RANKING_LINE)
     rows = await figures.league(ctx.session, ctx.settings, ctx.deadlines, ctx.now, period)
     await ctx.reply(chat.league_text(rows, period))
 
 
 async def commune(ctx: Ctx, args: str) -> None:
     """/xa <tên xã/phường> [kỳ] — one commune's questions by area (default: this year)."""
-    usage = "/xa <tên xã/phường> [kỳ]"
+    usage = t.COMMUNE_LINE
     if not args.strip():
         raise UsageError(texts.reports.PERIOD_USAGE.format(usage=usage, help=periods.PERIOD_HELP))
     name, period_text = args.strip(), ""
@@ -122,12 +122,12 @@ async def _overdue_lines(ctx: Ctx, tickets: list[Ticket]) -> list[str]:
 
 async def export(ctx: Ctx, args: str) -> None:
     """/xuat [kỳ] — the Excel workbook of the period, sent as a document (default: this month)."""
-    await jobs.request(ctx, "xuat", _period(ctx, args, "thang", "/xuat [kỳ]"))
+    await jobs.request(ctx, "xuat", _period(ctx, args, "thang", t.EXPORT_LINE))
 
 
 async def chart(ctx: Ctx, args: str) -> None:
     """/bieudo [kỳ] — questions per week by area and the on-time share, as a PNG (default: this year)."""
-    await jobs.request(ctx, "bieudo", _period(ctx, args, "nam", "/bieudo [kỳ]"))
+    await jobs.request(ctx, "bieudo", _period(ctx, args, "nam", t.CHART_LINE))
 
 
 async def ban(ctx: Ctx, args: str) -> None:

@@ -89,7 +89,7 @@ async def choose_area(ctx: Ctx, args: str) -> None:
     area = ctx.settings.area(args.strip())
     if area is None:
         codes = ", ".join(a.code for a in ctx.settings.areas)
-        raise UsageError(more=f"; các mã: {codes}")
+        raise UsageError(more=t.AREA_CODES.format(codes=codes))
     user = await active_cadre(ctx)
     data = conversation.data
     await ctx.wait_for("")

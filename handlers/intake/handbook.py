@@ -23,10 +23,7 @@ SUGGESTING = "handbook"  # conversation state: suggestions shown, question pendi
 # tuned on tests/data/handbook_eval (see tests/test_handbook_eval.py).
 MIN_SCORE = 3.0
 MIN_COVERAGE = 0.25
-USAGE = (
-    "/sotay <số phiếu> (đưa câu trả lời vào sổ tay), /sotay <số phiếu> sửa <nội dung mới>, "
-    "/sotay xem <mã mục>, /sotay xoa <mã mục>"
-)
+USAGE = t.HANDBOOK_LINE
 
 
 def good_matches(hits: list[Hit]) -> list[Hit]:

@@ -160,3 +160,8 @@ HANDBOOK_RESULTS = "📘 Kết quả tra cứu sổ tay:"
 HANDBOOK_RESULT = "• Mục {id}: {question}"
 HANDBOOK_READ_TITLE = "mục {id}: {question}"
 HANDBOOK_READ = "Cán bộ đã xem sổ tay: "
+AREA_CODES = "; các mã: {codes}"
+HANDBOOK_LINE = (
+    "/sotay <số phiếu> (đưa câu trả lời vào sổ tay), /sotay <số phiếu> sửa <nội dung mới>, "
+    "/sotay xem <mã mục>, /sotay xoa <mã mục>"
+)

@@ -65,3 +65,10 @@ TOKEN_REFUSED = (
     "Quản trị hệ thống cần kiểm tra token của {channel} trong cấu hình rồi khởi "
     "động lại bot; tin gửi đi vẫn được giữ trong hàng đợi."
 )
+
+# the usage lines the report commands give when a period is not understood
+SUMMARY_LINE = "/tongket [kỳ]"
+RANKING_LINE = "/xephang [kỳ]"
+COMMUNE_LINE = "/xa <tên xã/phường> [kỳ]"
+EXPORT_LINE = "/xuat [kỳ]"
+CHART_LINE = "/bieudo [kỳ]"
