@@ -11,17 +11,17 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.ratelimit import ChannelLimits
+from bot.channels.config import ChannelConfig, TelegramConfig
 from handlers.intake.routing import Router
 from handlers.messages import Identity, topic_key
 from handlers.settings import AreaSpec, Deadlines, FollowupSettings, GroupSpec, HotlineSettings
-from handlers.textutil import fold
 from handlers.worktime import ClockHours, WorkCalendar, parse_sessions
 from storage.db import SUPPORTED
+from storage.folding import fold
 
 _DRIVERS = "sqlite+aiosqlite:///path/hotline.db, postgresql+asyncpg://user@host:5432/db"
 
@@ -62,40 +62,6 @@ class DatabaseConfig(_Section):
         if scheme not in SUPPORTED:
             raise ValueError(f"{scheme!r} is not supported; use one of {_DRIVERS}") from None
         return value
-
-
-class ChannelConfig(_Section):
-    token: SecretStr = SecretStr("")
-    api_base: str = ""
-    mode: Literal["polling", "webhook"] = "polling"
-    webhook_url: str = ""  # public URL the platform calls
-    webhook_host: str = "0.0.0.0"
-    webhook_port: int = 8080
-    webhook_path: str = ""
-    webhook_secret: SecretStr = SecretStr("")
-    # What the sender lets out (0 = no limit). Zalo publishes no rate limits: these keep the
-    # sender polite there; TelegramConfig defaults to Telegram's published limits.
-    max_per_second: float = Field(default=10, ge=0)
-    max_per_chat_per_second: float = Field(default=1, ge=0)
-    max_per_group_per_minute: float = Field(default=60, ge=0)
-    # the supervisors are told when the platform has failed every call for this long
-    outage_alert_minutes: float = Field(default=10, gt=0)
-
-    @property
-    def enabled(self) -> bool:
-        return bool(self.token.get_secret_value())
-
-    def limits(self) -> ChannelLimits:
-        return ChannelLimits(self.max_per_second, self.max_per_chat_per_second,
-                             self.max_per_group_per_minute)
-
-
-class TelegramConfig(ChannelConfig):
-    # Telegram's published limits: ~30 messages a second overall, ~1 a second into one chat,
-    # ~20 a minute into one group (core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this)
-    max_per_second: float = Field(default=30, ge=0)
-    max_per_chat_per_second: float = Field(default=1, ge=0)
-    max_per_group_per_minute: float = Field(default=20, ge=0)
 
 
 class ConsoleConfig(_Section):

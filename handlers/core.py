@@ -19,7 +19,7 @@ from handlers.desk import groups
 from handlers.desk.tickets import is_handler, replied_ticket
 from handlers.errors import HotlineError, UsageError
 from handlers.intake import cadre
-from handlers.messages import Inbound
+from handlers.messages import Inbound, StorageUnavailable
 from handlers.settings import Clock, Deadlines, HotlineSettings
 from handlers.texts import common
 from handlers.textutil import fold, storable
@@ -94,10 +94,6 @@ async def dispatch(ctx: Ctx) -> None:
             await ctx.reply(common.FILE_WITHOUT_TEXT)
         return
     await commands.run(ctx, "hoi", text)
-
-
-class StorageUnavailable(Exception):
-    """The database could not be reached: the update must not be acknowledged."""
 
 
 DB_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0)

@@ -1,7 +1,9 @@
-"""The one normalized message shape every channel speaks to the handlers.
+"""The port between channels and handlers: the one normalized message shape both speak.
 
 Channel adapters (bot/channels/*) turn platform updates into `Inbound` and render
-`Outgoing` back; nothing in handlers/ knows which platform a message came from.
+`Outgoing` back; nothing in handlers/ knows which platform a message came from. This module
+imports nothing of the project, so a channel (and storage) may use it without loading the
+handlers.
 """
 
 from __future__ import annotations
@@ -166,3 +168,8 @@ class Sent:
     """What a channel reports after sending: the platform ids of the posted messages."""
 
     message_ids: tuple[str, ...]
+
+
+class StorageUnavailable(Exception):
+    """Raised by the inbound handler when the database could not be reached: the channel must
+    not acknowledge the update (the platform delivers it again)."""

@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlmodel import col
 
-from handlers.textutil import fold
+from storage.folding import fold
 from storage.models import HandbookEntry, HandbookTerm, HandbookUse
 
 # Folded function words that say nothing about the topic of a question.

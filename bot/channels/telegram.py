@@ -60,10 +60,9 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.channels.base import OnInbound, PartSends, SendError, Step, numbered
-from bot.config import ChannelConfig
+from bot.channels.config import ChannelConfig
 from bot.logs import mask
-from handlers.core import StorageUnavailable
-from handlers.messages import Attachment, ChatRef, Identity, Inbound, Outgoing, Sent
+from handlers.messages import Attachment, ChatRef, Identity, Inbound, Outgoing, Sent, StorageUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -44,6 +44,7 @@ from bot.channels.base import (
     utf16_cut,
     utf16_len,
 )
+from bot.channels.config import ChannelConfig
 from bot.channels.outage import Alert, OutageWatch
 from bot.channels.zalo_api import (
     POLL_TIMEOUT,
@@ -54,9 +55,7 @@ from bot.channels.zalo_api import (
     ZaloMessage,
     ZaloUpdate,
 )
-from bot.config import ChannelConfig
-from handlers.core import StorageUnavailable
-from handlers.messages import Attachment, ChatRef, Identity, Inbound, Outgoing, Sent
+from handlers.messages import Attachment, ChatRef, Identity, Inbound, Outgoing, Sent, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
