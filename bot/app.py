@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -21,7 +21,7 @@ from bot.ops import Metrics, OpsServer
 from bot.report_worker import ReportWorker
 from bot.resend import resend_outage_failures
 from bot.route_learner import RouteLearner
-from bot.scheduler import build_scheduler
+from bot.scheduler import Jobs, build_scheduler
 from bot.sender import OutboxSender
 from bot.single_instance import SingleInstance
 from handlers.commands import menus
@@ -63,7 +63,7 @@ class App:
         self.clock = clock or SystemClock()
         self.db = Database(cfg.database.url)
         self.single = SingleInstance(self.db.sqlite_file) if self.db.sqlite_file else None
-        self.settings = cfg.settings()
+        settings = cfg.settings()  # owned by the hotline from here on (bindings change it)
         self.channels: dict[str, Channel] = {}
         self.metrics = Metrics(
             [n for n in ("telegram", "zalo") if getattr(cfg, n).enabled]
@@ -72,11 +72,12 @@ class App:
         self.sender = OutboxSender(
             self.db, self.channels, self.clock,
             limits={"telegram": cfg.telegram.limits(), "zalo": cfg.zalo.limits()},
-            settings=self.settings, metrics=self.metrics, owner=instance_id(),
+            # the sender reads only the supervisors, which do not change at runtime
+            settings=settings, metrics=self.metrics, owner=instance_id(),
         )
         self.deadlines: Deadlines = cfg.schedule.deadlines()
         self.hotline = Hotline(
-            self.db, self.settings, self.clock, self.deadlines, on_outbox=self._after_message
+            self.db, settings, self.clock, self.deadlines, on_outbox=self._after_message
         )
         learner = None
         if cfg.routing.model_file:
@@ -103,7 +104,7 @@ class App:
             self.console = ConsoleChannel(stdin, stdout, settle=self.sender.drain)
             self.channels[self.console.name] = self.console
         self._stopping = asyncio.Event()
-        self.jobs: set[asyncio.Task[None]] = set()  # scheduler jobs running now
+        self.jobs = Jobs(stopping=lambda: self.stopping, sent=self.sender.wake)  # running now
 
     def _after_message(self) -> None:
         self.sender.wake()
@@ -149,7 +150,10 @@ class App:
         """Start or stop what only the leader runs."""
         if leader:
             self.reports.start()
-            self.scheduler = build_scheduler(self)  # built now: catches up a digest missed
+            self.scheduler = build_scheduler(  # built now: catches up a digest missed
+                self.hotline, self.jobs, self.cfg.schedule.tick_seconds, self.cfg.schedule.digest_time,
+                counted=self.metrics.followups.inc,
+            )
             self.scheduler.start()
             for name in self.polled:
                 await self.channels[name].start(self.metrics.handler(self.hotline.handle))
@@ -162,20 +166,10 @@ class App:
             self.running.discard(name)
             with contextlib.suppress(Exception):
                 await self.channels[name].stop()
-        await self._finish_jobs()
+        await self.jobs.finish()
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.reports.stop()
-
-    async def _finish_jobs(self, grace: float = 5.0) -> None:
-        """Before the scheduler's shutdown, which cancels running jobs at once (a job left on
-        a closed database printed a traceback): let them end, cut off the late ones."""
-        if self.jobs:
-            _, late = await asyncio.wait(set(self.jobs), timeout=grace)
-            for task in late:
-                task.cancel()
-            if late:
-                await asyncio.wait(late, timeout=grace)
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop within seconds whatever is running: jobs and workers get `grace` to finish
@@ -205,10 +199,6 @@ class App:
             "instance": self.leadership.id,
             "channels": {n: ("running" if n in self.running else "stopped") for n in sorted(self.channels)},
         }
-
-    def is_working_day(self, day: date) -> bool:
-        """Digests go out on working days (every day when business hours are off)."""
-        return self.deadlines.is_working_day(day)
 
     def request_stop(self) -> None:
         self._stopping.set()

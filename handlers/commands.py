@@ -117,7 +117,7 @@ COMMANDS: tuple[Command, ...] = (
             usage="/linhvuc <mã lĩnh vực>"),
     Command("daro", handbook.resolved,
             {C: "/daro — khi bot gợi ý mục sổ tay: đã rõ, không gửi câu hỏi"}),
-    Command("vancanhoi", handbook.still_ask,
+    Command("vancanhoi", cadre.still_ask,
             {C: "/vancanhoi — khi bot gợi ý mục sổ tay: vẫn gửi câu hỏi"}),
     # the cadre's tickets
     Command("cuatoi", cadre.my_tickets, {C: "/cuatoi — các phiếu của tôi"},

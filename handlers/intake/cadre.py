@@ -50,6 +50,14 @@ async def ask(ctx: Ctx, question: str) -> None:
     await route(ctx, user, question)
 
 
+async def still_ask(ctx: Ctx, args: str) -> None:
+    """/vancanhoi — after the handbook's suggestions, open the ticket as usual; staff see what
+    the cadre already read."""
+    data = await handbook.settle(ctx, "asked")
+    user = await active_cadre(ctx)
+    await route(ctx, user, data["question"], suggested=data["entries"])
+
+
 async def route(ctx: Ctx, user: User, question: str, suggested: list[int] | None = None) -> None:
     """Open the ticket in the area the router is sure of, or ask the cadre to choose among the
     likeliest two or three (with "Lĩnh vực khác…" for the full list)."""

@@ -65,23 +65,19 @@ async def _pending(ctx: Ctx) -> dict[str, Any]:
     return conversation.data
 
 
+async def settle(ctx: Ctx, outcome: str) -> dict[str, Any]:
+    """The pending question, its suggestion recorded as `outcome` ("resolved" or "asked") and
+    the conversation state cleared."""
+    data = await _pending(ctx)
+    await handbook.set_outcome(ctx.session, data["use"], outcome)
+    await ctx.wait_for("")
+    return data
+
+
 async def resolved(ctx: Ctx, args: str) -> None:
     """/daro — the handbook answered it: no ticket."""
-    data = await _pending(ctx)
-    await handbook.set_outcome(ctx.session, data["use"], "resolved")
-    await ctx.wait_for("")
+    await settle(ctx, "resolved")
     await ctx.reply(t.HANDBOOK_THANKS)
-
-
-async def still_ask(ctx: Ctx, args: str) -> None:
-    """/vancanhoi — open the ticket as usual; staff see what the cadre already read."""
-    from handlers.intake import cadre  # cadre imports this module
-
-    data = await _pending(ctx)
-    await handbook.set_outcome(ctx.session, data["use"], "asked")
-    await ctx.wait_for("")
-    user = await cadre.active_cadre(ctx)
-    await cadre.route(ctx, user, data["question"], suggested=data["entries"])
 
 
 async def command(ctx: Ctx, args: str) -> None:
