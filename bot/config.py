@@ -41,6 +41,13 @@ def _identity(text: str) -> Identity:
     return who
 
 
+def _identities(value: list[str] | dict[str, list[str]]) -> object:
+    """A config list of identities, or a table keyed by them: each is `channel:id`."""
+    for item in value:
+        _identity(item)
+    return value
+
+
 class _Section(BaseModel):
     # strict: "yes" is not a bool and "20" not a number (TOML has real ones)
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -103,19 +110,7 @@ class RolesConfig(_Section):
     # a supervisor may be limited to some areas: {"telegram:123" = ["dat_dai", "nong_nghiep"]}
     supervisor_areas: dict[str, list[str]] = Field(default_factory=dict)
 
-    @field_validator("supervisor_areas")
-    @classmethod
-    def _limited(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        for item in value:
-            _identity(item)
-        return value
-
-    @field_validator("supervisors")
-    @classmethod
-    def _identities(cls, value: list[str]) -> list[str]:
-        for item in value:
-            _identity(item)
-        return value
+    _identities = field_validator("supervisors", "supervisor_areas")(_identities)
 
 
 class ScheduleConfig(_Section):
@@ -202,12 +197,7 @@ class GroupConfig(_Section):
     def _as_text(cls, value: object) -> object:
         return str(value) if isinstance(value, int) else value  # Telegram ids are numbers
 
-    @field_validator("members")
-    @classmethod
-    def _identities(cls, value: list[str]) -> list[str]:
-        for item in value:
-            _identity(item)
-        return value
+    _identities = field_validator("members")(_identities)
 
 
 class Config(_Section):

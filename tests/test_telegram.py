@@ -248,7 +248,7 @@ async def test_webhook_cli_commands(tmp_path, server):
 
 
 async def test_polled_update_is_fetched_again_when_storage_is_down(tmp_path, server):
-    from handlers.core import StorageUnavailable
+    from handlers.messages import StorageUnavailable
 
     app = App(config(tmp_path, server))
     real, left = app.hotline.handle, [2]

@@ -16,13 +16,12 @@ from sqlalchemy import func, select
 
 from bot.app import App
 from bot.channels import zalo_api
-from bot.channels.base import SendError, utf16_len
-from bot.channels.zalo import Backoff, ZaloChannel, split_text, to_inbound, webhook_update
-from bot.channels.zalo_api import ZaloApi, ZaloApiError, ZaloHttpError
+from bot.channels.base import SendError, split_text, utf16_len
+from bot.channels.zalo import Backoff, ZaloChannel, to_inbound, webhook_update
+from bot.channels.zalo_api import TEXT_LIMIT, ZaloApi, ZaloApiError, ZaloHttpError
 from bot.cli import main
 from bot.config import Config, ConfigError, load_config
-from handlers.core import StorageUnavailable
-from handlers.messages import Attachment, ChatRef, Choice, Identity, Inbound, Outgoing
+from handlers.messages import Attachment, ChatRef, Choice, Identity, Inbound, Outgoing, StorageUnavailable
 from storage.models import OutboxMessage, Ticket, TicketStatus
 from tests.fakes.zalo_server import (
     TOKEN,
@@ -468,11 +467,11 @@ async def test_half_sent_long_message_is_not_repeated(start_bot: StartBot, serve
 
 async def test_split_text_keeps_lines_and_limits():
     text = "a" * 1500 + "\n" + "b" * 1500 + "\n" + "word " * 900
-    parts = split_text(text)
+    parts = split_text(text, TEXT_LIMIT)
     assert all(0 < len(p) <= 2000 for p in parts)
     assert parts[0] == "a" * 1500 and parts[1] == "b" * 1500
     assert "".join(parts[2:]).replace(" ", "") == "word" * 900
-    assert split_text("ngắn") == ["ngắn"]
+    assert split_text("ngắn", TEXT_LIMIT) == ["ngắn"]
 
 
 async def test_webhook_mode_lifecycle(start_bot: StartBot, server):
@@ -787,10 +786,10 @@ async def test_rejected_token_stops_the_channel_and_tells_the_supervisors(start_
 async def test_text_limit_counts_utf16_units(start_bot: StartBot, server):
     """2,000 units, where an emoji counts two: an answer full of them still goes through."""
     text = "Hướng dẫn 👍 " * 400 + "\n" + "😀" * 1500
-    parts = split_text(text)
+    parts = split_text(text, TEXT_LIMIT)
     assert all(0 < utf16_len(p) <= 2000 for p in parts)
     assert "".join(parts).replace(" ", "") == text.replace(" ", "").replace("\n", "")
-    assert split_text("😀" * 1001) == ["😀" * 1000, "😀"]
+    assert split_text("😀" * 1001, TEXT_LIMIT) == ["😀" * 1000, "😀"]
     bot = await start_bot()
     sent = await bot.zalo.send(Outgoing(ChatRef("zalo", "u1"), text))
     assert len(sent.message_ids) == len(parts)

@@ -110,6 +110,31 @@ def utf16_cut(text: str, limit: int) -> int:
     return len(text)
 
 
+def split_text(text: str, limit: int) -> list[str]:
+    """Parts of at most `limit` UTF-16 code units (an emoji counts two, as a platform may
+    count it; never more than `limit` characters either), cut at line ends, at spaces for a
+    very long line, never inside a character."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if utf16_len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        while utf16_len(line) > limit:
+            fits = utf16_cut(line, limit)
+            cut = line.rfind(" ", 0, fits + 1)
+            cut = cut if cut > fits // 2 else fits
+            parts.append(line[:cut].rstrip())
+            line = line[cut:].lstrip()
+        current = line
+    if current.strip():
+        parts.append(current)
+    return [p for p in parts if p.strip()]
+
+
 class Channel(Protocol):
     """A platform connection: started with the app's inbound callback, asked to send."""
 

@@ -59,7 +59,7 @@ from aiogram.types import (
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.channels.base import OnInbound, PartSends, SendError, Step, numbered
+from bot.channels.base import OnInbound, PartSends, SendError, Step, numbered, split_text
 from bot.channels.config import ChannelConfig
 from bot.logs import mask
 from handlers.messages import Attachment, ChatRef, Identity, Inbound, Outgoing, Sent, StorageUnavailable
@@ -74,24 +74,6 @@ MAX_BODY = 1024 * 1024
 POLL_TIMEOUT = 25
 ALLOWED_UPDATES = ["message", "callback_query"]
 
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Parts of at most `limit` characters, cut at line ends where possible."""
-    parts: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while len(line) > limit:  # one very long line: cut it hard
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        if len(current) + len(line) > limit:
-            parts.append(current)
-            current = ""
-        current += line
-    if current or not parts:
-        parts.append(current)
-    return [p.rstrip("\n") or p for p in parts]
 
 
 def _chat_id(value: str) -> int | str:
@@ -428,7 +410,7 @@ class TelegramChannel:
             steps.append(_step(lambda: upload(chat_id, file, caption=caption, message_thread_id=thread,
                                               reply_markup=keyboard if caption else None)))
         if caption is None:
-            parts = split_text(text)
+            parts = split_text(text, TEXT_LIMIT)
             for i, part in enumerate(parts):
                 markup = keyboard if i == len(parts) - 1 else None
                 steps.append(_step(partial(self.bot.send_message, chat_id, part,

@@ -41,8 +41,7 @@ from bot.channels.base import (
     SendError,
     Step,
     numbered,
-    utf16_cut,
-    utf16_len,
+    split_text,
 )
 from bot.channels.config import ChannelConfig
 from bot.channels.outage import Alert, OutageWatch
@@ -87,30 +86,6 @@ class Backoff:
 
     def reset(self) -> None:
         self.failures = 0
-
-
-def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Parts of at most `limit` UTF-16 code units (an emoji counts two, as the platform may
-    count it), cut at line ends, at spaces for a very long line, never inside a character."""
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        candidate = f"{current}\n{line}" if current else line
-        if utf16_len(candidate) <= limit:
-            current = candidate
-            continue
-        if current:
-            parts.append(current)
-        while utf16_len(line) > limit:
-            fits = utf16_cut(line, limit)
-            cut = line.rfind(" ", 0, fits + 1)
-            cut = cut if cut > fits // 2 else fits
-            parts.append(line[:cut].rstrip())
-            line = line[cut:].lstrip()
-        current = line
-    if current.strip():
-        parts.append(current)
-    return [p for p in parts if p.strip()]
 
 
 def webhook_update(body: bytes) -> ZaloUpdate:
@@ -280,13 +255,7 @@ class ZaloChannel:
                     continue
                 update = await self._until_stopped(self.api.get_updates())
             except ZaloError as err:
-                if err.unauthorized:
-                    await self._token_rejected(err, "polling stopped")
-                    return
-                delay = self.backoff.next()
-                log.warning("zalo: %s; retrying in %.1fs", err, delay)
-                await self.outage.failed(str(err))
-                if await self._pause(delay):
+                if await self._failed(err, "polling stopped"):
                     return
                 continue
             except Exception:
@@ -311,6 +280,17 @@ class ZaloChannel:
                               inbound.message_id)
                     return
             self.backoff.reset()
+
+    async def _failed(self, err: ZaloError, what: str) -> bool:
+        """A failed call of a loop that retries it: True when the loop must end (the token was
+        rejected, or the channel stopped during the backoff)."""
+        if err.unauthorized:
+            await self._token_rejected(err, what)
+            return True
+        delay = self.backoff.next()
+        log.warning("zalo: %s; retrying in %.1fs", err, delay)
+        await self.outage.failed(str(err))
+        return await self._pause(delay)
 
     async def _token_rejected(self, err: ZaloError, what: str) -> None:
         """401: one log line, one notice to the supervisors; the loop then ends."""
@@ -366,13 +346,7 @@ class ZaloChannel:
             try:
                 info = await self._until_stopped(self._set_webhook())
             except ZaloError as err:
-                if err.unauthorized:
-                    await self._token_rejected(err, "webhook not set")
-                    return
-                delay = self.backoff.next()
-                log.warning("zalo: %s; retrying in %.1fs", err, delay)
-                await self.outage.failed(str(err))
-                if await self._pause(delay):
+                if await self._failed(err, "webhook not set"):
                     return
                 continue
             if info is not None:
@@ -459,7 +433,7 @@ class ZaloChannel:
         steps: list[Step] = []
         if message.photo_url:
             steps.append(partial(self._send_photo, chat_id, message.photo_url))
-        parts = split_text(text)
+        parts = split_text(text, TEXT_LIMIT)
         steps += [partial(self._send_part, chat_id, p) for p in parts]
         if not steps:
             return Sent(())
