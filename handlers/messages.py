@@ -2,8 +2,8 @@
 
 Channel adapters (bot/channels/*) turn platform updates into `Inbound` and render
 `Outgoing` back; nothing in handlers/ knows which platform a message came from. This module
-imports nothing of the project, so a channel (and storage) may use it without loading the
-handlers.
+imports only the text catalog (which imports nothing), so a channel may use it without
+loading the handlers or storage.
 """
 
 from __future__ import annotations
