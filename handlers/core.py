@@ -134,6 +134,18 @@ class FloodGuard:
         return "warn"
 
 
+BATCH_MAX = 100  # messages in one inbound transaction (a Telegram poll brings up to 100)
+Queued = tuple[Inbound, str | None, "asyncio.Future[None]"]
+
+
+def _resolve(done: asyncio.Future[None], error: BaseException | None = None) -> None:
+    if not done.done():  # its caller may have been cancelled meanwhile
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
+
+
 class Hotline:
     """Handles one inbound message per transaction; what it sends goes through the outbox."""
 
@@ -152,20 +164,96 @@ class Hotline:
         self.deadlines = deadlines
         self.on_outbox = on_outbox
         self.flood = FloodGuard(settings.flood_per_minute)
+        self._inbox: deque[Queued] = deque()  # messages waiting for the writer
+        self._writer: asyncio.Task[None] | None = None
 
     async def handle(self, msg: Inbound) -> None:
-        """Store-and-handle in one transaction.
+        """Store and handle one message; return once it is committed (or apologized for).
 
-        A bug or bad input never escapes: the sender gets an apology and the loop goes on.
-        A transaction that lost a race with a concurrent one (unique key, serialization,
-        deadlock) is run again before anyone is told anything. Only when the database stays
-        unreachable does StorageUnavailable escape, so that the channel does not acknowledge
-        an update it could not store (the platform redelivers).
+        Calls made while the writer is busy (a polled batch's chats, concurrent webhook calls)
+        wait in a queue and are then handled together in one transaction, each in its own
+        savepoint: one commit for many messages. A batch that fails for any other reason than
+        a handler's HotlineError is rolled back whole and its messages handled one by one
+        (`_handle_single`), so that errors, retries and apologies stay per message.
+        Only StorageUnavailable escapes, so that the channel does not acknowledge an update
+        it could not store (the platform redelivers).
         """
         # a character the database refuses must not lose the question: replaced, the rest kept
         msg = replace(msg, text=storable(msg.text), display_name=storable(msg.display_name),
                       callback=storable(msg.callback) if msg.callback else msg.callback)
         key = f"{msg.chat.channel}:{msg.update_key}" if msg.update_key else None
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._inbox.append((msg, key, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write(), name="inbound-writer")
+        await done
+
+    async def _write(self) -> None:
+        """The one writer of inbound messages: takes what is queued, a batch at a time."""
+        batch: list[Queued] = []
+        try:
+            while self._inbox:
+                batch = [self._inbox.popleft() for _ in range(min(BATCH_MAX, len(self._inbox)))]
+                if len(batch) > 1:
+                    handled = await self._handle_batch(batch)
+                    for _, _, done in batch[:handled]:
+                        _resolve(done)
+                    self._inbox.extendleft(reversed(batch[handled:]))  # after a routing change
+                    if handled:
+                        continue
+                await self._handle_singly(batch)
+            batch = []
+        finally:  # cancelled (shutdown): nobody waits forever; the platform redelivers
+            for _, _, done in batch:
+                if not done.done():
+                    done.cancel()
+
+    async def _handle_singly(self, batch: list[Queued]) -> None:
+        for i, (msg, key, done) in enumerate(batch):
+            try:
+                await self._handle_single(msg, key)
+            except StorageUnavailable:
+                for _, _, later in batch[i:]:  # the database is away: no use trying the rest
+                    _resolve(later, StorageUnavailable())
+                return
+            _resolve(done)
+
+    async def _handle_batch(self, batch: list[Queued]) -> int:
+        """Handle the batch in one transaction; the number of messages handled (0: none, the
+        transaction was rolled back). It stops after a message that changed the group
+        bindings, so that the next ones are routed by the new ones."""
+        handled = 0
+        changed = False
+        try:
+            async with self.db.session() as session:
+                for msg, key, _ in batch:
+                    handled += 1
+                    now = self.clock.now()
+                    if key and not await repo.mark_processed(session, key, now):
+                        log.info("skipping redelivered update %s", key)
+                        continue
+                    if await self._dropped(session, msg, now):
+                        continue
+                    ctx = Ctx(session, self.settings, now, self.deadlines, msg=msg)
+                    try:
+                        async with session.begin_nested():
+                            await dispatch(ctx)
+                    except HotlineError as err:  # this message's changes only are rolled back
+                        await Ctx(session, self.settings, now, self.deadlines, msg=msg).reply(err.text)
+                    if ctx.groups_changed:
+                        changed = True
+                        break
+        except Exception as err:
+            log.info("a batch of %d updates failed (%s); handling them one by one",
+                     len(batch), type(err).__name__)
+            return 0
+        if changed:
+            await self.load_bindings()
+        self.on_outbox()
+        return handled
+
+    async def _handle_single(self, msg: Inbound, key: str | None) -> None:
+        """One message in its own transaction, run again after a lost write conflict."""
         conflicts = 0
         outages = 0
         try:

@@ -8,10 +8,11 @@ import uuid
 
 from sqlalchemy import func, select
 
-from handlers.core import APOLOGY
+from handlers import core
+from handlers.core import APOLOGY, Hotline
 from handlers.intake import handbook
 from handlers.messages import ChatRef, Identity, Inbound
-from storage.models import OutboxMessage, Ticket
+from storage.models import OutboxMessage, ProcessedUpdate, Ticket
 from tests.helpers.harness import CH
 
 AT_ONCE = 10
@@ -21,9 +22,12 @@ async def test_forty_questions_at_once_each_become_a_ticket(hx, monkeypatch):
     cadres = [f"c{i}" for i in range(40)]
     for who in cadres:
         await hx.register(who)
-    # On PostgreSQL ten transactions at a time reach the routing step together, as in a burst
-    # on a busy server: they all find the group's chat state missing and all write it. (SQLite
+    # On PostgreSQL ten instances' transactions at a time reach the routing step together, as
+    # in a burst on busy servers: they all find the group's chat state missing and all write
+    # it. (One instance writes its inbound messages in one transaction at a time, and SQLite
     # runs one writing transaction at a time: BEGIN IMMEDIATE.)
+    h = hx.hotline
+    instances = [h] + [Hotline(hx.db, h.settings, hx.clock, h.deadlines) for _ in range(AT_ONCE - 1)]
     barrier = asyncio.Barrier(AT_ONCE)
     suggest = handbook.suggest
 
@@ -36,12 +40,12 @@ async def test_forty_questions_at_once_each_become_a_ticket(hx, monkeypatch):
     if not hx.db.is_sqlite:
         monkeypatch.setattr(handbook, "suggest", in_step)
     await asyncio.gather(*(
-        hx.hotline.handle(Inbound(
+        instances[i % AT_ONCE].handle(Inbound(
             sender=Identity(CH, who), chat=ChatRef(CH, who, "private"),
             text=f"Cấp sổ đỏ lần đầu cho hộ gia đình {who} cần giấy tờ gì?",
             display_name=who, message_id=f"q{who}", update_key=uuid.uuid4().hex,
         ))
-        for who in cadres
+        for i, who in enumerate(cadres)
     ))
     async with hx.db.session() as s:
         tickets = (await s.execute(select(func.count()).select_from(Ticket))).scalar_one()
@@ -52,3 +56,63 @@ async def test_forty_questions_at_once_each_become_a_ticket(hx, monkeypatch):
     await hx.sender.deliver_due()
     acks = [m for _, m in hx.channel.sent if m.chat.chat_id in cadres and "số phiếu #" in m.text]
     assert len(acks) == 40
+
+
+def question(who: str, text: str) -> Inbound:
+    return Inbound(sender=Identity(CH, who), chat=ChatRef(CH, who, "private"), text=text,
+                   display_name=who, message_id=f"q{who}", update_key=uuid.uuid4().hex)
+
+
+async def test_messages_arriving_together_are_stored_in_one_transaction_each_answered(hx, monkeypatch):
+    """Messages that arrive while one is being handled are handled together, one commit for
+    all; a user's mistake among them is answered without undoing the others."""
+    cadres = [f"b{i}" for i in range(12)]
+    for who in cadres:
+        await hx.register(who)
+    commits = []
+    session = hx.db.session
+
+    def counting():  # type: ignore[no-untyped-def]
+        commits.append(1)
+        return session()
+
+    monkeypatch.setattr(hx.db, "session", counting)
+    texts = {who: f"Xin hỏi thủ tục cấp sổ đỏ lần đầu của {who}?" for who in cadres}
+    texts["b5"] = "ngắn"  # a user's mistake: answered, the others still stored
+    await asyncio.gather(*(hx.hotline.handle(question(who, t)) for who, t in texts.items()))
+    assert len(commits) <= 3  # the first alone, the rest together (not twelve)
+    await hx.sender.deliver_due()
+    to = {who: [m.text for _, m in hx.channel.sent if m.chat.chat_id == who] for who in cadres}
+    assert all(any("số phiếu #" in t for t in to[w]) for w in cadres if w != "b5")
+    assert any("quá ngắn" in t for t in to["b5"]) and not any("số phiếu #" in t for t in to["b5"])
+    async with hx.db.engine.connect() as conn:
+        tickets = (await conn.execute(select(func.count()).select_from(Ticket))).scalar_one()
+    assert tickets == 11
+
+
+async def test_a_bug_in_one_message_of_a_batch_costs_only_that_message(hx, monkeypatch):
+    """A batch that fails is rolled back whole and its messages handled one by one: the one
+    that breaks gets the apology, every other one its ticket, each delivery recorded once."""
+    cadres = [f"d{i}" for i in range(8)]
+    for who in cadres:
+        await hx.register(who)
+    dispatch = core.dispatch
+
+    async def breaks_on_d3(ctx):  # type: ignore[no-untyped-def]
+        if ctx.msg.sender.user_id == "d3":
+            raise RuntimeError("a bug")
+        await dispatch(ctx)
+
+    monkeypatch.setattr(core, "dispatch", breaks_on_d3)
+    async with hx.db.session() as s:
+        before = (await s.execute(select(func.count()).select_from(ProcessedUpdate))).scalar_one()
+    await asyncio.gather(*(
+        hx.hotline.handle(question(who, f"Hồ sơ cấp sổ đỏ lần đầu của {who} gồm gì?")) for who in cadres
+    ))
+    async with hx.db.session() as s:
+        tickets = (await s.execute(select(func.count()).select_from(Ticket))).scalar_one()
+        processed = (await s.execute(select(func.count()).select_from(ProcessedUpdate))).scalar_one()
+        apologies = (await s.execute(
+            select(OutboxMessage.chat_id).where(OutboxMessage.text == APOLOGY)
+        )).scalars().all()
+    assert (tickets, list(apologies), processed - before) == (7, ["d3"], 8)

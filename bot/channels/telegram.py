@@ -331,14 +331,11 @@ class TelegramChannel:
                     offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES,
                     request_timeout=POLL_TIMEOUT + 15,
                 )
-                for update in updates:
-                    try:
-                        await self.dp.feed_update(self.bot, update)
-                    except StorageUnavailable:
-                        raise
-                    except Exception:  # a bad update must not block the ones after it
-                        log.exception("telegram: update %s failed", update.update_id)
-                    offset = update.update_id + 1
+                if updates:
+                    stored_to = await self._feed(updates)
+                    offset = stored_to
+                    if stored_to <= updates[-1].update_id:
+                        raise StorageUnavailable()
                 failures = 0
             except asyncio.CancelledError:
                 raise
@@ -355,6 +352,29 @@ class TelegramChannel:
                 log.warning("telegram: polling failed (%s), retrying in %.1fs",
                             type(err).__name__, delay)
                 await asyncio.sleep(float(delay) * random.uniform(0.8, 1.0))
+
+    async def _feed(self, updates: list[Update]) -> int:
+        """Handle a polled batch: different chats at once (the core stores them together in
+        one transaction), each chat's updates in order. Returns the offset to confirm: past
+        the whole batch, or the first update that could not be stored (every one before it
+        was; those after it that were are recognised as redeliveries)."""
+        chains: dict[object, list[Update]] = {}
+        for update in updates:
+            chains.setdefault(_chat_of(update), []).append(update)
+        unstored: list[int] = []
+
+        async def run(chain: list[Update]) -> None:
+            for update in chain:
+                try:
+                    await self.dp.feed_update(self.bot, update)
+                except StorageUnavailable:
+                    unstored.append(update.update_id)  # and this chat's later ones wait too
+                    return
+                except Exception:  # a bad update must not block the ones after it
+                    log.exception("telegram: update %s failed", update.update_id)
+
+        await asyncio.gather(*(run(chain) for chain in chains.values()))
+        return min(unstored) if unstored else updates[-1].update_id + 1
 
     async def _serve_webhook(self) -> None:
         app = web.Application(client_max_size=MAX_BODY)
@@ -443,6 +463,12 @@ class TelegramChannel:
         except (TimeoutError, TelegramAPIError, OSError) as err:
             raise _send_error(err) from None
         return str(sent.message_id)
+
+
+def _chat_of(update: Update) -> object:
+    """The chat an update belongs to, whose updates are handled in order."""
+    message = update.message or (update.callback_query.message if update.callback_query else None)
+    return message.chat.id if message is not None else ("update", update.update_id)
 
 
 def _step(call: Callable[[], Awaitable[Any]]) -> Step:
