@@ -141,13 +141,13 @@ class OutboxSender(Worker):
             await self.release()
 
     async def _deliver_claimed(self) -> float:
+        heads = await self.pick()
         while True:
-            heads = await self.pick()
             batch, throttled = self._admit(heads)
             if not batch:
                 return min(throttled, await self._next_due())
             outcomes = await asyncio.gather(*(self._send(row) for row in batch))
-            await self._record(outcomes)
+            heads = await self._record(outcomes)
 
     def _admit(self, heads: Sequence[OutboxMessage]) -> tuple[list[OutboxMessage], float]:
         """Heads the limits allow now, in priority order; and how long the rest must wait."""
@@ -208,8 +208,10 @@ class OutboxSender(Worker):
             self.metrics.sends.labels(row.channel).inc()
         return Outcome(row, message_ids=tuple(sent.message_ids))
 
-    async def _record(self, outcomes: Sequence[Outcome]) -> None:
-        """One transaction for the whole pass: sent rows, links to tickets, retries, failures."""
+    async def _record(self, outcomes: Sequence[Outcome]) -> Sequence[OutboxMessage]:
+        """One transaction for the whole pass: sent rows, links to tickets, retries, failures,
+        and then the next pass's claim (a chat's next row is its head once this one is sent):
+        one commit per pass instead of two."""
         now = self.clock.now()
         async with self.db.session() as session:
             sent = [o for o in outcomes if o.sent]
@@ -226,6 +228,7 @@ class OutboxSender(Worker):
                     await self._give_up(session, o.row, o.error or "", now)
                 else:
                     await self._retry_later(session, o.row, o.error or "", o.retry_in, now)
+            return await repo.claim_heads(session, self.owner, self.clock.now(), LEASE)
 
     async def _retry_later(
         self, session: AsyncSession, row: OutboxMessage, reason: str, retry_in: float, now: datetime
