@@ -354,3 +354,41 @@ async def test_a_card_backlog_in_one_group_does_not_delay_acks_or_other_chats(po
     await eventually(lambda: all(acked(uid) for uid in [*cadres, CADRE]), "every ack", timeout=60)
     await eventually(lambda: server.to(FIN), "the finance card")
     assert len(server.to(LAND)) < 30  # the land group's backlog is still going out at its pace
+
+
+async def test_a_polled_batch_moves_the_offset_only_past_what_was_stored(tmp_path, server):
+    """A batch's chats are handled at once, each chat in order; when one update cannot be
+    stored the offset stops there: it and what follows come again, and what was already
+    stored is not handled twice."""
+    from handlers.core import StorageUnavailable
+
+    app = App(config(tmp_path, server))
+    real, refused = app.hotline.handle, []
+
+    async def handle(msg):  # type: ignore[no-untyped-def]
+        if msg.sender.user_id == "22" and not refused:
+            refused.append(msg.update_key)
+            raise StorageUnavailable()
+        await real(msg)
+
+    app.hotline.handle = handle  # type: ignore[method-assign]
+    signup = "/dangky Nguyễn Văn {} | Xã Nam Đàn | Công chức địa chính"
+    server.message(21, signup.format("A"))  # queued before the bot starts: one batch
+    failed = server.message(22, signup.format("B"))
+    server.message(21, "/cuatoi")
+    last = server.message(23, signup.format("C"))
+    await app.start()
+    try:
+        await eventually(lambda: server.confirmed_offset == last["update_id"] + 1, "whole batch confirmed",
+                         timeout=60)
+        assert refused == [str(failed["update_id"])]
+        for uid in (21, 22, 23):
+            await eventually(lambda uid=uid: any("Đăng ký xong" in t for t in server.texts_to(uid)),
+                             f"registration of {uid}")
+        await eventually(lambda: any("chưa có phiếu" in t for t in server.texts_to(21)), "/cuatoi")
+        a = server.texts_to(21)
+        assert [i for i, t in enumerate(a) if "Đăng ký xong" in t] == [0]  # once, before /cuatoi
+        assert len([t for t in a if "chưa có phiếu" in t]) == 1
+        assert [len([t for t in server.texts_to(u) if "Đăng ký xong" in t]) for u in (22, 23)] == [1, 1]
+    finally:
+        await app.stop()
