@@ -7,12 +7,14 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import select, text
 
 from bot.app import App
 from bot.logs import setup_logging
+from handlers.commands import BY_NAME
 from storage.models import OutboxMessage
 from tests.fakes.telegram_server import TOKEN
 from tests.helpers.harness import FakeClock
@@ -105,9 +107,8 @@ async def test_log_hygiene_webhook_outage_and_database_errors(tmp_path, server, 
                                            "VALUES (:q, NULL, :q, NULL)"), {"q": question})
             await real_ask(ctx, question)
 
-        monkeypatch.setattr(cadre, "ask", failing_ask)
-        from handlers import core
-        monkeypatch.setattr(core.cadre, "ask", failing_ask)
+        # a question is dispatched through the registry's "hoi" command
+        monkeypatch.setitem(BY_NAME, "hoi", replace(BY_NAME["hoi"], run=failing_ask))
         server.fail(1, method="sendMessage", **PAGE)
         assert await server.deliver(server.message(CADRE, LAND_Q), SECRET) == 200
         await eventually(lambda: any("Xin lỗi" in t for t in server.texts_to(CADRE)), "the apology")
