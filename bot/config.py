@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.channels.config import ChannelConfig, TelegramConfig
-from handlers.intake.routing import Router
+from handlers.intake.routing import MIN_MARGIN, Router
 from handlers.messages import Identity, topic_key
 from handlers.settings import AreaSpec, Deadlines, FollowupSettings, GroupSpec, HotlineSettings
 from handlers.worktime import ClockHours, WorkCalendar, parse_sessions
@@ -102,6 +102,8 @@ class RoutingConfig(_Section):
     model_file: str = ""
     # the model's top probability needed to route without asking the cadre to choose
     threshold: float = Field(default=0.4, gt=0, lt=1)
+    # … and the lead of that area over the second (two close areas are where it goes wrong)
+    margin: float = Field(default=MIN_MARGIN, ge=0, lt=1)
     retrain_every: int = Field(default=20, ge=1)  # new labelled tickets between retrainings
 
 
@@ -251,7 +253,7 @@ class Config(_Section):
             commune_shared=self.registration.commune_shared,
             reports_folder=self.reports.folder,
             chat_export_limit=self.reports.chat_export_limit,
-            router=Router(threshold=self.routing.threshold),
+            router=Router(threshold=self.routing.threshold, margin=self.routing.margin),
         )
 
 

@@ -38,6 +38,14 @@ def test_platform_limits_are_configurable(tmp_path):
     assert load_config(path).telegram.limits() == ChannelLimits(0, 1, 15)
 
 
+def test_routing_margin_reaches_the_router(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(EXAMPLE.read_text(encoding="utf-8").replace("margin = 0.42", "margin = 0.1", 1),
+                    encoding="utf-8")
+    assert load_config(EXAMPLE).settings().router.margin == 0.42
+    assert load_config(path).settings().router.margin == 0.1
+
+
 @pytest.mark.parametrize(
     ("snippet", "message"),
     [
@@ -46,6 +54,7 @@ def test_platform_limits_are_configurable(tmp_path):
         ('[[groups]]\nchannel = "console"\nchat_id = "x"\nareas = ["nope"]\n', "groups[0].areas"),
         ('[schedule]\ntimezone = "Mars/Olympus"\n', "schedule.timezone"),
         ("[database]\nurl = 5\n", "database.url"),
+        ("[routing]\nmargin = 1.5\n", "routing.margin"),
         ("[typo]\nx = 1\n", "typo"),
         ('[[groups]]\nchannel = "telgram"\nchat_id = "x"\nareas = ["khac"]\n', "groups.0.channel"),
         ('[zalo]\ntoken = "t"\nmode = "webhook"\n', "zalo.webhook_url"),

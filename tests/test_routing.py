@@ -63,7 +63,8 @@ def test_evaluation_file_is_big_and_split_once():
 
 @pytest.mark.parametrize("cases", [EVAL, BLIND], ids=["test part", "blind set"])
 def test_unseen_questions_are_routed_right(eval_model, capsys, cases):
-    router = Router(threshold=load_config(ROOT / "config.example.toml").routing.threshold, model=eval_model)
+    routing = load_config(ROOT / "config.example.toml").routing
+    router = Router(threshold=routing.threshold, margin=routing.margin, model=eval_model)
     result = route_learning.evaluate(router, AREAS, route_learning.read_cases(cases))
     with capsys.disabled():
         print(f"\nrouting on {cases.relative_to(ROOT)}:\n  " + "\n  ".join(result.lines()))  # noqa: T201
