@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -74,6 +74,7 @@ class App:
             limits={"telegram": cfg.telegram.limits(), "zalo": cfg.zalo.limits()},
             # the sender reads only the supervisors, which do not change at runtime
             settings=settings, metrics=self.metrics, owner=instance_id(),
+            lease=timedelta(seconds=cfg.outbox.claim_lease_seconds),
         )
         self.deadlines: Deadlines = cfg.schedule.deadlines()
         self.hotline = Hotline(

@@ -92,6 +92,13 @@ class OpsConfig(_Section):
     port: int = Field(default=0, ge=0, le=65535)
 
 
+class OutboxConfig(_Section):
+    # a message being sent is leased to its instance this long; after a crash another instance
+    # sends it once the lease runs out. Keep it longer than any send (the HTTP clients give up
+    # within 30 s on Zalo, 60 s on Telegram), or two instances may send the same message.
+    claim_lease_seconds: float = Field(default=60, ge=1)
+
+
 class ReportsConfig(_Section):
     folder: str = Field(default="data/exports", min_length=1)  # generated workbooks and charts
     chat_export_limit: int = Field(default=200_000, ge=1)  # bigger /xuat periods are refused
@@ -213,6 +220,7 @@ class Config(_Section):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     ops: OpsConfig = Field(default_factory=OpsConfig)
+    outbox: OutboxConfig = Field(default_factory=OutboxConfig)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     areas: list[AreaConfig] = Field(min_length=1)
     groups: list[GroupConfig] = Field(default_factory=list)

@@ -35,7 +35,8 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
 IDLE_WAIT = 30.0  # seconds between looks at the outbox when nothing wakes the sender
 # A row is leased to the instance sending it for this long; past it (a crash) another takes
-# it. Longer than any send takes (the HTTP clients time out well before).
+# it. Longer than any send takes (the HTTP clients time out well before). The default of
+# [outbox] claim_lease_seconds; tests use a short one to see a takeover quickly.
 LEASE = timedelta(seconds=60)
 
 
@@ -85,10 +86,12 @@ class OutboxSender(Worker):
         settings: HotlineSettings | None = None,
         metrics: Metrics | None = None,
         owner: str = "local",
+        lease: timedelta = LEASE,
     ):
         super().__init__()
         self.metrics = metrics
         self.owner = owner  # the claims' name for this instance
+        self.lease = lease
         self.db = db
         self.channels = channels
         self.clock = clock
@@ -123,7 +126,7 @@ class OutboxSender(Worker):
         """The claim step: the due head of each chat's queue, leased to this instance
         (storage/repo.py claim_heads), so that several instances never send a row twice."""
         async with self.db.session() as session:
-            return await repo.claim_heads(session, self.owner, self.clock.now(), LEASE)
+            return await repo.claim_heads(session, self.owner, self.clock.now(), self.lease)
 
     async def release(self) -> None:
         """What this pass claimed and did not finish is free again for any instance."""
@@ -228,7 +231,7 @@ class OutboxSender(Worker):
                     await self._give_up(session, o.row, o.error or "", now)
                 else:
                     await self._retry_later(session, o.row, o.error or "", o.retry_in, now)
-            return await repo.claim_heads(session, self.owner, self.clock.now(), LEASE)
+            return await repo.claim_heads(session, self.owner, self.clock.now(), self.lease)
 
     async def _retry_later(
         self, session: AsyncSession, row: OutboxMessage, reason: str, retry_in: float, now: datetime

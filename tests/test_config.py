@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from bot.app import App
 from bot.cli import main
 from bot.config import ConfigError, load_config
 from bot.ratelimit import ChannelLimits
@@ -46,6 +48,14 @@ def test_routing_margin_reaches_the_router(tmp_path):
     assert load_config(path).settings().router.margin == 0.1
 
 
+def test_claim_lease_reaches_the_sender(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text(EXAMPLE.read_text(encoding="utf-8").replace(
+        "claim_lease_seconds = 60", "claim_lease_seconds = 2.5", 1), encoding="utf-8")
+    assert App(load_config(EXAMPLE)).sender.lease == timedelta(seconds=60)
+    assert App(load_config(path)).sender.lease == timedelta(seconds=2.5)
+
+
 @pytest.mark.parametrize(
     ("snippet", "message"),
     [
@@ -55,6 +65,7 @@ def test_routing_margin_reaches_the_router(tmp_path):
         ('[schedule]\ntimezone = "Mars/Olympus"\n', "schedule.timezone"),
         ("[database]\nurl = 5\n", "database.url"),
         ("[routing]\nmargin = 1.5\n", "routing.margin"),
+        ("[outbox]\nclaim_lease_seconds = 0\n", "outbox.claim_lease_seconds"),
         ("[typo]\nx = 1\n", "typo"),
         ('[[groups]]\nchannel = "telgram"\nchat_id = "x"\nareas = ["khac"]\n', "groups.0.channel"),
         ('[zalo]\ntoken = "t"\nmode = "webhook"\n', "zalo.webhook_url"),
