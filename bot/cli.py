@@ -15,6 +15,7 @@ from bot.config import Config, ConfigError, check_runnable, load_config
 from bot.logs import mask, setup_logging
 from bot.single_instance import AlreadyRunning
 from handlers.errors import UsageError
+from handlers.texts import ops as t
 from storage.db import Database, Unreachable
 
 if TYPE_CHECKING:  # the channels are imported only when one is asked for
@@ -23,7 +24,7 @@ if TYPE_CHECKING:  # the channels are imported only when one is asked for
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="hotline", description="Đường dây hỗ trợ xã, phường")
+    parser = argparse.ArgumentParser(prog="hotline", description=t.PROGRAM)
     sub = parser.add_subparsers(dest="command", required=True)
     for name, help_text in (("run", "run the bot"), ("check-config", "validate a config file")):
         p = sub.add_parser(name, help=help_text)
@@ -140,7 +141,7 @@ async def _report(cfg: Config, period_text: str, out: str) -> int:
 
     settings, now = cfg.settings(), datetime.now(UTC)
     try:
-        period = periods.parse_period(period_text, now, settings.timezone, "thang", "--period KỲ")
+        period = periods.parse_period(period_text, now, settings.timezone, "thang", t.PERIOD_ARGUMENT)
     except UsageError as err:
         print(err.text, file=sys.stderr)  # noqa: T201
         return 2
@@ -162,7 +163,7 @@ async def _report(cfg: Config, period_text: str, out: str) -> int:
     result = await excel.export_file(
         cfg.database.url, settings, cfg.schedule.deadlines(), now, period, path
     )
-    print(f"{out}: {result.rows} phiếu, {period.label}")  # noqa: T201
+    print(t.REPORT_WRITTEN.format(out=out, rows=result.rows, period=period.label))  # noqa: T201
     return 0
 
 
@@ -213,7 +214,8 @@ async def _handbook(cfg: Config, action: str, path: Path) -> int:
         return 2
     finally:
         await db.close()
-    print(f"{path}: {n} mục sổ tay ({'đã nhập' if action == 'import' else 'đã xuất'})")  # noqa: T201
+    done = t.HANDBOOK_IMPORTED if action == "import" else t.HANDBOOK_EXPORTED
+    print(done.format(path=path, count=n))  # noqa: T201
     return 0
 
 

@@ -19,6 +19,7 @@ from bot.channels.config import ChannelConfig, TelegramConfig
 from handlers.intake.routing import MIN_MARGIN, Router
 from handlers.messages import Identity, topic_key
 from handlers.settings import AreaSpec, Deadlines, FollowupSettings, GroupSpec, HotlineSettings
+from handlers.texts import desk as desk_texts
 from handlers.worktime import ClockHours, WorkCalendar, parse_sessions
 from storage.db import SUPPORTED
 from storage.folding import fold
@@ -243,7 +244,7 @@ class Config(_Section):
                 GroupSpec(
                     channel=g.channel or MEMBER_LIST,
                     chat_id=g.chat_id or member_list_id(g),
-                    name=g.name or f"Tổ {', '.join(g.areas)}",
+                    name=g.name or desk_texts.GROUP_NAME_OF_AREAS.format(areas=", ".join(g.areas)),
                     areas=tuple(g.areas),
                     thread_id=g.thread_id,
                     members=tuple(Identity.parse(m) for m in g.members),

@@ -14,18 +14,17 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from bot.channels.base import TRANSIENT_NAMES
+from handlers.texts import ops
 from storage.db import Database
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-# how the sender wrote the reason of a row given up on an unexpected error
-GIVEN_UP = "lỗi hệ thống khi gửi ({})"
 
 
 async def resend_outage_failures(db: Database, now: datetime) -> int:
     """Queue again every failed row whose recorded error was an outage; how many."""
-    reasons = [GIVEN_UP.format(name) for name in sorted(TRANSIENT_NAMES)]
+    reasons = [ops.GIVEN_UP.format(error=name) for name in sorted(TRANSIENT_NAMES)]
     async with db.session() as session:
         result = await session.execute(
             update(OutboxMessage)

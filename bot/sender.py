@@ -17,13 +17,14 @@ from sqlmodel import col
 
 from bot.channels.base import Channel, SendError, is_transient
 from bot.ratelimit import ChannelLimits, RateLimiter
-from bot.resend import GIVEN_UP
 from bot.worker import Worker
 
 if TYPE_CHECKING:
     from bot.ops import Metrics
 from handlers.messages import ChatRef, Choice, Outgoing
 from handlers.settings import Clock, HotlineSettings
+from handlers.texts import ops
+from handlers.texts import supervisor as t
 from storage import repo
 from storage.db import Database
 from storage.models import OutboxMessage, Ticket
@@ -205,7 +206,7 @@ class OutboxSender(Worker):
                 return Outcome(row, error=type(err).__name__, retry_in=min(300.0, 2.0**row.attempts))
             log.exception("channel %s failed sending outbox row %s", row.channel, row.id)
             if row.attempts + 1 >= MAX_ATTEMPTS:  # it will not get better: made visible, not lost
-                return Outcome(row, error=GIVEN_UP.format(type(err).__name__))
+                return Outcome(row, error=ops.GIVEN_UP.format(error=type(err).__name__))
             return Outcome(row, error=type(err).__name__, retry_in=min(300.0, 2.0**row.attempts))
         if self.metrics is not None:
             self.metrics.sends.labels(row.channel).inc()
@@ -260,19 +261,19 @@ class OutboxSender(Worker):
         if row.ticket_id is not None:
             await repo.add_event(
                 session, row.ticket_id, "delivery_failed", "bot", now,
-                f"Không gửi được tới {row.channel}:{row.chat_id}: {reason[:200]}",
+                t.DELIVERY_FAILED_EVENT.format(channel=row.channel, chat_id=row.chat_id, reason=reason[:200]),
             )
             ticket = await session.get(Ticket, row.ticket_id)
             area = ticket.area_code if ticket else None
         if not to_supervisor:
-            about = f" về phiếu #{row.ticket_id}" if row.ticket_id else ""
+            about = t.ABOUT_TICKET.format(number=row.ticket_id) if row.ticket_id else ""
             for sup in self.supervisors:
                 if self.settings is not None and not self.settings.oversees(sup, area):
                     continue
                 session.add(OutboxMessage(
                     channel=sup.channel, chat_id=sup.user_id, ticket_id=row.ticket_id,
-                    text=f"❗ Không gửi được tin{about} tới {row.channel}:{row.chat_id} "
-                    f"({reason[:200]}). Xin kiểm tra nhóm/người nhận còn hoạt động.",
+                    text=t.DELIVERY_FAILED.format(about=about, channel=row.channel,
+                                                  chat_id=row.chat_id, reason=reason[:200]),
                     created_at=now, next_attempt_at=now,
                 ))
         log.error("outbox row %s to %s failed permanently: %s", row.id, row.channel, reason)

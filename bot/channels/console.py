@@ -20,13 +20,10 @@ from typing import TextIO
 
 from bot.channels.base import OnInbound, numbered
 from handlers.messages import ChatRef, Identity, Inbound, Outgoing, Sent
+from handlers.texts import ops as t
 
 NAME = "console"
 
-USAGE = (
-    "Lệnh console: ':as <mã> [Tên]' đổi người nói, ':in group:<mã nhóm>' hoặc ':in private' "
-    "đổi cuộc trò chuyện, ':reply <mã tin> <nội dung>' trả lời một tin của bot, ':quit' thoát."
-)
 
 
 class ConsoleChannel:
@@ -42,7 +39,7 @@ class ConsoleChannel:
         self.stdout = stdout or sys.stdout
         self.settle = settle  # waits until the bot's answers are out, so transcripts read in order
         self.user = Identity(NAME, "canbo")
-        self.display_name = "Cán bộ xã"
+        self.display_name = t.CONSOLE_USER
         self.chat = ChatRef(NAME, "canbo", "private")
         self.finished = asyncio.Event()
         self._ids = itertools.count(1)
@@ -65,11 +62,12 @@ class ConsoleChannel:
         message_id = f"m{next(self._ids)}"
         self._issued[message_id] = f"{self._run}-{message_id}"
         chat = message.chat
-        where = f"nhóm {chat.chat_id}" if chat.kind == "group" else f"{chat.channel}:{chat.chat_id}"
+        where = t.CONSOLE_GROUP.format(chat=chat.chat_id) if chat.kind == "group" \
+            else f"{chat.channel}:{chat.chat_id}"
         text = numbered(message)
         if message.file_path:
-            label = "ảnh" if message.file_kind == "photo" else "tệp"
-            text += f"\n[{label} đính kèm: {message.file_path}]"
+            label = t.CONSOLE_ATTACHMENT["photo" if message.file_kind == "photo" else "document"]
+            text += "\n" + t.CONSOLE_ATTACHED.format(label=label, path=message.file_path)
         body = "\n".join("  " + line for line in text.splitlines())
         self._print(f"[{message_id}] bot → {where}:\n{body}")
         return Sent((self._issued[message_id],))
@@ -80,7 +78,7 @@ class ConsoleChannel:
 
     async def _read(self, on_inbound: OnInbound) -> None:
         lines = self._reader_thread()
-        self._print("Kênh console của đường dây hỗ trợ. " + USAGE)
+        self._print(t.CONSOLE_WELCOME.format(usage=t.CONSOLE_USAGE))
         try:
             while True:
                 if self._interactive:
@@ -124,7 +122,8 @@ class ConsoleChannel:
         return queue
 
     def _where(self) -> str:
-        return f"nhóm {self.chat.chat_id}" if self.chat.kind == "group" else "riêng"
+        return t.CONSOLE_GROUP.format(chat=self.chat.chat_id) if self.chat.kind == "group" \
+            else t.CONSOLE_PRIVATE
 
     def _steer(self, line: str) -> tuple[str, Inbound | None]:
         """Handle a console directive: (the directive, a message to send if it makes one)."""
@@ -144,11 +143,11 @@ class ConsoleChannel:
         elif cmd == "reply" and " " in rest:
             message_id, _, text = rest.partition(" ")
             if message_id not in self._issued:
-                self._print(f"Không có tin {message_id} của bot trong phiên này (mã tin: m1, m2…).")
+                self._print(t.CONSOLE_NO_SUCH_MESSAGE.format(id=message_id))
                 return cmd, None
             return cmd, self._inbound(text.strip(), reply_to=self._issued[message_id])
         elif cmd != "quit":
-            self._print(USAGE)
+            self._print(t.CONSOLE_USAGE)
         return cmd, None
 
     def _inbound(self, text: str, reply_to: str | None = None) -> Inbound:

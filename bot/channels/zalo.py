@@ -55,6 +55,7 @@ from bot.channels.zalo_api import (
     ZaloUpdate,
 )
 from handlers.messages import Attachment, ChatRef, Identity, Inbound, Outgoing, Sent, StorageUnavailable
+from handlers.texts import common
 
 log = logging.getLogger(__name__)
 
@@ -428,8 +429,7 @@ class ZaloChannel:
         if message.file_path:
             # The Bot API sends photos by public URL only and has no documents: say so.
             name = PurePath(message.file_path).name
-            text += f"\n\n📎 Tệp kèm theo “{name}” không gửi được qua Zalo; xin xem trên " \
-                    "Telegram hoặc nhờ quản trị hệ thống gửi lại."
+            text += "\n\n" + common.FILE_NOT_SENT_ON_ZALO.format(name=name)
         steps: list[Step] = []
         if message.photo_url:
             steps.append(partial(self._send_photo, chat_id, message.photo_url))

@@ -6,7 +6,8 @@
 - `supervisor`: supervisors (approvals, bans, escalations).
 - `reports`: report texts (periods, the workbook, the chart, report jobs); `report_chat`
   builds the chat reports (/tongket, /xephang, /xa) from them and the figures.
-- `ops`: what operators read on `hotline status`.
+- `ops`: what operators read: `hotline status` and the command line, the console channel,
+  the outbox's recorded errors.
 - `words`: Vietnamese words the bot reads in what people type.
 - `format`: how a ticket reads (cards, lists, histories). It and `report_chat` need the models
   and the figures; the rest imports nothing, so channels and storage may read the catalog
@@ -14,7 +15,7 @@
 
 A text with blanks is a `str.format` template with named fields: `X.format(number=n)`, or
 `HotlineError(X, number=n)`. tests/test_texts.py checks that no handler module outside this
-package holds a Vietnamese literal and that every use fills exactly the template's fields.
+package (nor in bot/) holds a Vietnamese literal and that every use fills exactly the template's fields.
 """
 
 from handlers.texts import common, desk, intake, ops, reports, supervisor, words

@@ -38,3 +38,8 @@ ATTACHED_FROM = "📎 Kèm theo, gửi qua {source} (không chuyển thẳng san
 SEEN_ONLY_ON = "(chỉ xem được trên {source})"
 # below a numbered list of choices, where a platform has no buttons
 TYPE_A_NUMBER = "(Gõ số để chọn.)"
+# a file a platform cannot carry (Zalo's Bot API has no documents)
+FILE_NOT_SENT_ON_ZALO = (
+    "📎 Tệp kèm theo “{name}” không gửi được qua Zalo; xin xem trên "
+    "Telegram hoặc nhờ quản trị hệ thống gửi lại."
+)

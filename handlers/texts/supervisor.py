@@ -72,3 +72,11 @@ RANKING_LINE = "/xephang [kỳ]"
 COMMUNE_LINE = "/xa <tên xã/phường> [kỳ]"
 EXPORT_LINE = "/xuat [kỳ]"
 CHART_LINE = "/bieudo [kỳ]"
+
+# --- a message the outbox gave up on (bot/sender.py) ---
+DELIVERY_FAILED_EVENT = "Không gửi được tới {channel}:{chat_id}: {reason}"
+ABOUT_TICKET = " về phiếu #{number}"
+DELIVERY_FAILED = (
+    "❗ Không gửi được tin{about} tới {channel}:{chat_id} ({reason}). "
+    "Xin kiểm tra nhóm/người nhận còn hoạt động."
+)
