@@ -26,6 +26,7 @@ from handlers.errors import HotlineError, NotAllowed, UsageError
 from handlers.intake import cadre, handbook, registration
 from handlers.texts import common, desk
 from handlers.texts import format as fmt
+from handlers.texts import supervisor as period_usage
 from storage import repo
 
 Handler = Callable[[Ctx, str], Awaitable[None]]
@@ -183,19 +184,19 @@ COMMANDS: tuple[Command, ...] = (
     Command("tongket", supervisor.summary,
             _lead("/tongket [kỳ] — số liệu: nhận, trả lời, quá hạn, thời gian phản hồi, theo lĩnh vực, "
                   "xã (mặc định hôm nay)"),
-            usage="/tongket [kỳ]", check=Check.ROLE),
+            usage=period_usage.SUMMARY_LINE, check=Check.ROLE),
     Command("xephang", supervisor.ranking,
             _lead("/xephang [kỳ] — xếp hạng các tổ theo tỉ lệ đúng hạn (mặc định tháng này)"),
-            usage="/xephang [kỳ]", check=Check.ROLE),
+            usage=period_usage.RANKING_LINE, check=Check.ROLE),
     Command("xa", supervisor.commune,
             _lead("/xa <tên xã/phường> [kỳ] — câu hỏi của một xã theo lĩnh vực (mặc định năm nay)"),
-            usage="/xa <tên xã/phường> [kỳ]", check=Check.ROLE),
+            usage=period_usage.COMMUNE_LINE, check=Check.ROLE),
     Command("quahan", supervisor.overdue, _lead("/quahan — phiếu quá hạn, cũ nhất trước, trễ bao lâu"),
             check=Check.ROLE),
     Command("xuat", supervisor.export, _lead("/xuat [kỳ] — tệp Excel (mặc định tháng này)"),
-            usage="/xuat [kỳ]", check=Check.ROLE),
+            usage=period_usage.EXPORT_LINE, check=Check.ROLE),
     Command("bieudo", supervisor.chart, _lead("/bieudo [kỳ] — biểu đồ theo tuần (mặc định năm nay)"),
-            usage="/bieudo [kỳ]", check=Check.ROLE),
+            usage=period_usage.CHART_LINE, check=Check.ROLE),
     Command("duyet", registration.approve, _lead("/duyet <kênh:mã> — duyệt đăng ký"),
             usage="/duyet <kênh:mã người dùng>, ví dụ /duyet zalo:123456", check=Check.ROLE),
     Command("tuchoi", reject, _lead("/tuchoi <kênh:mã> — từ chối đăng ký"),

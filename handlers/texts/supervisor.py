@@ -66,7 +66,7 @@ TOKEN_REFUSED = (
     "động lại bot; tin gửi đi vẫn được giữ trong hàng đợi."
 )
 
-# the usage lines the report commands give when a period is not understood
+# the report commands' usage lines (the registry's, and the answer to a period not understood)
 SUMMARY_LINE = "/tongket [kỳ]"
 RANKING_LINE = "/xephang [kỳ]"
 COMMUNE_LINE = "/xa <tên xã/phường> [kỳ]"
