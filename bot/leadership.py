@@ -2,7 +2,8 @@
 
 On PostgreSQL the leader is whoever holds a session-level advisory lock on a connection kept
 for that alone. PostgreSQL releases the lock when that session ends — a crash, a SIGKILL, a
-cut network — so a standby's next try (every CHECK_EVERY seconds) takes over. The leader
+cut network (a silent one within about a minute: storage/db.py's KEEPALIVE) — so a standby's
+next try (every CHECK_EVERY seconds) takes over. The leader
 checks its connection as often; a check that fails or hangs means leadership is lost and
 everything that needs it stops, before anyone else can have taken it over for long.
 SQLite runs one instance (bot/single_instance.py), which always leads.

@@ -29,6 +29,18 @@ log = logging.getLogger(__name__)
 
 SUPPORTED = ("sqlite+aiosqlite", "postgresql+asyncpg")
 PING_TIMEOUT = 10.0  # one connection attempt; asyncpg's own default is 60 s
+# PostgreSQL session settings sent at connect (asyncpg `server_settings`): the server probes a
+# silent client after 30 s idle and ends its session after 3 unanswered probes 10 s apart, or
+# when data it sent stays unacknowledged for 60 s. So a leader whose network died silently
+# loses its session, and the advisory lock with it, in about a minute instead of the system's
+# keepalive default (~2 h); a dead instance's open transaction releases its locks as soon.
+# Ignored over a Unix socket. tcp_user_timeout needs PostgreSQL 12 or newer.
+KEEPALIVE = {
+    "tcp_keepalives_idle": "30",
+    "tcp_keepalives_interval": "10",
+    "tcp_keepalives_count": "3",
+    "tcp_user_timeout": "60000",  # milliseconds
+}
 
 
 class Unreachable(Exception):
@@ -65,7 +77,8 @@ class Database:
         # pre-ping: a connection dropped by a database restart is replaced, not handed out;
         # hide_parameters: an error's message (logged) never carries a user's text
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_pre_ping=True, hide_parameters=True
+            url, pool_pre_ping=True, hide_parameters=True,
+            connect_args={} if self.is_sqlite else {"server_settings": KEEPALIVE},
         )
         if self.is_sqlite:
             _configure_sqlite(self.engine)

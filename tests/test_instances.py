@@ -39,6 +39,43 @@ async def empty_postgres() -> str:
 
 
 @needs_postgres
+async def test_the_leaders_lock_connection_has_a_server_side_keepalive_of_about_a_minute(
+    empty_postgres,
+):
+    """A silently dead network must end the leader's session (and free the lock) in about a
+    minute: the server itself probes the lock's connection (PostgreSQL's default is the
+    system's, ~2 h)."""
+    from bot.leadership import Leadership
+
+    db = Database(empty_postgres)
+    await db.upgrade()
+    changes: list[bool] = []
+
+    async def on_change(leader: bool) -> None:
+        changes.append(leader)
+
+    leadership = Leadership(db, on_change)
+    try:
+        await leadership.run_pass()
+        assert changes == [True]
+        conn = leadership._conn
+        assert conn is not None
+        rows = await conn.exec_driver_sql(  # in base units: seconds, a count, milliseconds
+            "SELECT name, setting::int FROM pg_settings WHERE name LIKE 'tcp_%'"
+        )
+        settings = {name: value for name, value in rows}
+        await conn.commit()
+    finally:
+        await leadership.release()
+        await db.close()
+    # reads 0 over a Unix socket: the test database is reached over TCP (127.0.0.1)
+    silent_for = (settings["tcp_keepalives_idle"]
+                  + settings["tcp_keepalives_interval"] * settings["tcp_keepalives_count"])
+    assert 0 < silent_for <= 60, settings  # an idle, silent client: its session ends by then
+    assert 0 < settings["tcp_user_timeout"] <= 60_000, settings  # data sent, never acknowledged
+
+
+@needs_postgres
 async def test_four_instances_start_at_once_on_an_empty_database(tmp_path, server, empty_postgres):
     bots = []
     for i in range(4):  # webhook mode: every instance runs its channel, so each says it started
