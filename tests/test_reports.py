@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import struct
+import tempfile
+import zipfile
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,6 +22,8 @@ from handlers.reports.excel import TICKET_HEADERS
 from handlers.reports.figures import GroupRow, rank_groups
 from handlers.reports.hours import WorkingHours, percentile
 from handlers.reports.periods import parse_period
+from handlers.reports.rowsheet import RowSheet
+from handlers.textutil import one_line
 from handlers.worktime import ClockHours, WorkCalendar
 from storage.models import Ticket
 from storage.reports import Counts
@@ -152,6 +156,60 @@ def test_tabulated_working_hours_equal_the_calendar(a, b):
     assert WorkingHours(ClockHours(), date(2025, 12, 1), date(2026, 3, 1)).hours(
         a.timestamp(), b.timestamp()
     ) == pytest.approx(ClockHours().hours_between(a, b) if b > a else 0.0)
+
+
+_tricky = st.lists(st.sampled_from(
+    ["_x0041_", "_xABCD_", "_x00G0_", "&", "<", ">", '"', "\x01", "\x1f", "\t", "\n", " ", "\u00a0",
+     "\ufffe", "\uffff", "\u200b", "Đất đai", "x"]
+), max_size=6).map("".join)
+_cells = st.one_of(
+    st.none(), _tricky, st.text(max_size=20), st.integers(-(10**9), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),  # noqa: DTZ001
+)
+
+
+def _sheet_xml(rows, append: bool) -> bytes:  # type: ignore[no-untyped-def]
+    """The first sheet's XML after a header and `rows`, by RowSheet.append_row or by
+    XlsxWriter's own typed calls."""
+    import xlsxwriter
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = f"{folder}/t.xlsx"
+        wb = xlsxwriter.Workbook(path, {"constant_memory": True})
+        bold, fdt = wb.add_format({"bold": True}), wb.add_format({"num_format": "dd/mm/yyyy hh:mm"})
+        ws = wb.add_worksheet("Phiếu", worksheet_class=RowSheet)
+        ws.write_row(0, 0, ["a", "b"], bold)
+        for r, values in enumerate(rows, start=1):
+            formats = [fdt if isinstance(v, datetime) else None for v in values]
+            if append:
+                ws.append_row(r, values, formats)
+                continue
+            for c, v in enumerate(values):
+                if isinstance(v, str):
+                    ws.write_string(r, c, v)
+                elif isinstance(v, datetime):
+                    ws.write_datetime(r, c, v, fdt)
+                elif v is not None:
+                    ws.write_number(r, c, v)
+        ws.autofilter(0, 0, len(rows), 12)
+        wb.close()
+        with zipfile.ZipFile(path) as z:
+            return z.read("xl/worksheets/sheet1.xml")
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.lists(_cells, min_size=13, max_size=13), max_size=4))
+def test_appended_rows_are_the_xml_xlsxwriter_writes(rows):
+    """The export's fast row path writes exactly what XlsxWriter's typed calls write: numbers,
+    dates, escapes (control characters, a literal _xHHHH_, & < >), kept leading spaces."""
+    assert _sheet_xml(rows, append=True) == _sheet_xml(rows, append=False)
+
+
+@given(st.text())
+def test_one_line_is_the_per_character_definition(text):
+    expected = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    assert one_line(text) == expected
 
 
 def test_moments_outside_the_table_fall_back_to_the_calendar():

@@ -3,7 +3,9 @@
 The workbook is written by XlsxWriter in `constant_memory` mode: ticket rows stream from the
 database in batches and each row goes to the sheet's temporary file as the next begins, so
 memory stays flat however long the period (openpyxl's per-cell objects cost about twice the
-time; tests still read the files back with openpyxl). It is made in the report jobs' child
+time; tests still read the files back with openpyxl). The long "Phiếu" sheet goes through
+`RowSheet.append_row` (handlers/reports/rowsheet.py), a row of XML at a time, the same XML as
+XlsxWriter's cell calls at a fraction of their cost. It is made in the report jobs' child
 process (handlers/reports/jobs.py), off the bot's event loop and its write lock.
 """
 
@@ -65,8 +67,8 @@ class _Sheet:
     """One worksheet written top to bottom (constant_memory: a row is final once the next
     begins). Headers are bold and wrap, so a narrow column still shows its whole title."""
 
-    def __init__(self, wb, title: str, formats: dict[str, object]):  # type: ignore[no-untyped-def]
-        self.ws = wb.add_worksheet(title)
+    def __init__(self, wb, title: str, formats: dict[str, object], kind=None):  # type: ignore[no-untyped-def]
+        self.ws = wb.add_worksheet(title, worksheet_class=kind)
         self.formats = formats
         self.row = 0
 
@@ -120,6 +122,8 @@ async def write_workbook(
     area (its communes, most questions first). Rows are streamed, never all in memory."""
     import xlsxwriter
 
+    from handlers.reports.rowsheet import RowSheet
+
     tz = settings.timezone
     hours = working_hours_for(deadlines, period, now, tz)
     names = labels.commune_names()
@@ -132,7 +136,7 @@ async def write_workbook(
         "datetime": wb.add_format({"num_format": DATETIME}),
         "date": wb.add_format({"num_format": DATE}),
     }
-    tickets = _Sheet(wb, t.TICKETS_SHEET, formats)
+    tickets = _Sheet(wb, t.TICKETS_SHEET, formats, RowSheet)
     overview = _Sheet(wb, t.OVERVIEW_SHEET, formats)
     taken = {t.TICKETS_SHEET.lower(), t.OVERVIEW_SHEET.lower()}
     area_sheets = {  # a supervisor limited to some areas gets theirs only
@@ -142,7 +146,8 @@ async def write_workbook(
     tickets.widths(*TICKET_WIDTHS)
     tickets.ws.freeze_panes(1, 0)
     tickets.header(TICKET_HEADERS)
-    ws, fdt = tickets.ws, formats["datetime"]
+    fdt = formats["datetime"]
+    row_formats = (None, fdt, fdt, *[None] * 10)
 
     tallies: dict[str, dict[int | None, _Cell]] = {}
     by_group: dict[str | None, _Cell] = {}
@@ -162,29 +167,21 @@ async def write_workbook(
                 on_time: bool | None = first <= response_due
             else:
                 on_time = False if first is None and overdue else None
-            # cell by cell with the typed calls: the generic write() costs a type test a cell
-            r = rows + 1
-            ws.write_number(r, 0, number)
-            ws.write_datetime(r, 1, created.astimezone(tz).replace(tzinfo=None), fdt)
-            if closed is not None:
-                ws.write_datetime(r, 2, closed.astimezone(tz).replace(tzinfo=None), fdt)
-            if cid is not None and cid in names:
-                ws.write_string(r, 3, names[cid])
-            if asker:
-                ws.write_string(r, 4, asker)
-            ws.write_string(r, 5, one_line(question or ""))
-            ws.write_string(r, 6, area_label.get(area, area))
-            if gkey is not None:
-                ws.write_string(r, 7, group_label.get(gkey, gkey))
-            ws.write_string(r, 8, status_text.get(status, status))
-            if response is not None:
-                ws.write_number(r, 9, round(response, 2))
-            if on_time is not None:
-                ws.write_string(r, 10, t.YES if on_time else t.NO)
-            if resolution is not None:
-                ws.write_number(r, 11, round(resolution, 2))
-            if rating is not None:
-                ws.write_number(r, 12, rating)
+            tickets.ws.append_row(rows + 1, (
+                number,
+                created.astimezone(tz).replace(tzinfo=None),
+                closed.astimezone(tz).replace(tzinfo=None) if closed is not None else None,
+                names.get(cid) if cid is not None else None,
+                asker or None,
+                one_line(question or ""),
+                area_label.get(area, area),
+                group_label.get(gkey, gkey) if gkey is not None else None,
+                status_text.get(status, status),
+                round(response, 2) if response is not None else None,
+                (t.YES if on_time else t.NO) if on_time is not None else None,
+                round(resolution, 2) if resolution is not None else None,
+                rating,
+            ), row_formats)
             rows += 1
             for cell in (
                 tallies.setdefault(area, {}).setdefault(cid, _Cell()),
@@ -201,7 +198,7 @@ async def write_workbook(
                 cell.open += status in STILL_OPEN
                 cell.overdue += overdue
     tickets.row = rows + 1
-    ws.autofilter(0, 0, rows, len(TICKET_HEADERS) - 1)
+    tickets.ws.autofilter(0, 0, rows, len(TICKET_HEADERS) - 1)
 
     summary = await figures.summary(session, settings, deadlines, now, period, top=10)
     groups = figures.rank_groups(
