@@ -165,7 +165,7 @@ async def test_database_connections_dropped_are_replaced(db_url):
     await hx.db.close()
 
 
-async def test_migrations_build_exactly_the_models(db_url):
+async def test_migrations_build_exactly_the_models(db_url, empty_schema):
     """A new revision is needed whenever storage/models.py changes: this fails until it exists."""
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
@@ -184,7 +184,7 @@ async def test_migrations_build_exactly_the_models(db_url):
     assert diff == []
 
 
-async def test_a_database_from_before_migrations_is_adopted(db_url):
+async def test_a_database_from_before_migrations_is_adopted(db_url, empty_schema):
     """create_all made such a database: the baseline schema less the report jobs (added
     later), and no alembic_version. It gets the missing table, is marked 0001, and upgraded."""
     from alembic import command
