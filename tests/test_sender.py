@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import select
 
 from bot.channels.base import SendError
@@ -123,19 +125,24 @@ async def test_a_send_that_keeps_crashing_is_given_up_visibly(hx):
 
 
 async def test_a_card_backlog_in_one_group_never_holds_other_chats(hx):
-    cadres = [f"c{i}" for i in range(60)]
+    # thirty cards for the land group: more than its limit (20 a minute, 3 at once) lets out
+    # in the time this test takes, so a backlog stands while the other chats are served
+    cadres = [f"c{i}" for i in range(30)]
     for who in [*cadres, "bob"]:
         await hx.register(who)  # (unlimited while registering: no chat starts out throttled)
     hx.sender.limiter = RateLimiter({CH: ChannelLimits(per_second=1000, per_chat_per_second=1,
                                                        per_group_per_minute=20)})
-    for who in cadres:  # sixty cards for the land group: more than its limit lets out for minutes
+    started = time.monotonic()
+    for who in cadres:
         await hx.say(who, f"Cấp sổ đỏ lần đầu cho hộ gia đình {who} cần giấy tờ gì?")
     await hx.say("bob", "Kinh phí sửa chữa trụ sở lấy từ ngân sách nào?")
+    elapsed = time.monotonic() - started
     sent = hx.channel.sent
     acks = [m for _, m in sent if m.chat.chat_id in cadres and "số phiếu #" in m.text]
-    assert len(acks) == 60  # every ack left at once, behind none of the cards
+    assert len(acks) == len(cadres)  # every ack left at once, behind none of the cards
     assert len(texts_to(sent, "g_tc")) == 1 and len(texts_to(sent, "bob")) == 2
-    assert len(texts_to(sent, "g_dat")) < 20  # the group's cards go at its pace (3, then 1 per 3 s)
+    # the group's cards go at its pace, 3 then 1 per 3 s, however slow the machine made the test
+    assert len(texts_to(sent, "g_dat")) <= 3 + elapsed / 3, elapsed
 
 
 async def test_a_private_reply_goes_before_a_group_card_of_the_same_age(hx):
