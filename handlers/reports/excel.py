@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,8 +68,10 @@ class _Sheet:
     """One worksheet written top to bottom (constant_memory: a row is final once the next
     begins). Headers are bold and wrap, so a narrow column still shows its whole title."""
 
-    def __init__(self, wb, title: str, formats: dict[str, object], kind=None):  # type: ignore[no-untyped-def]
-        self.ws = wb.add_worksheet(title, worksheet_class=kind)
+    def __init__(self, wb, title: str, formats: dict[str, object]):  # type: ignore[no-untyped-def]
+        from handlers.reports.rowsheet import RowSheet  # imports xlsxwriter: when a report is made
+
+        self.ws: RowSheet = wb.add_worksheet(title, worksheet_class=RowSheet)
         self.formats = formats
         self.row = 0
 
@@ -81,17 +84,19 @@ class _Sheet:
         self.row += 1
 
     def append(self, values: Sequence[object] = ()) -> None:
-        for col, v in enumerate(values):
-            if v is None:
-                continue
+        cells: list[Any] = []
+        formats: list[object] = []
+        for v in values:
             if isinstance(v, datetime):
-                self.ws.write_datetime(self.row, col, v, self.formats["datetime"])
+                cells.append(v)
+                formats.append(self.formats["datetime"])
             elif isinstance(v, date):
-                self.ws.write_datetime(self.row, col, datetime.combine(v, time()), self.formats["date"])
-            elif isinstance(v, str):
-                self.ws.write_string(self.row, col, v)
+                cells.append(datetime.combine(v, time()))
+                formats.append(self.formats["date"])
             else:
-                self.ws.write_number(self.row, col, v)
+                cells.append(v)
+                formats.append(None)
+        self.ws.append_row(self.row, cells, formats)
         self.row += 1
 
 
@@ -122,8 +127,6 @@ async def write_workbook(
     area (its communes, most questions first). Rows are streamed, never all in memory."""
     import xlsxwriter
 
-    from handlers.reports.rowsheet import RowSheet
-
     tz = settings.timezone
     hours = working_hours_for(deadlines, period, now, tz)
     names = labels.commune_names()
@@ -136,7 +139,7 @@ async def write_workbook(
         "datetime": wb.add_format({"num_format": DATETIME}),
         "date": wb.add_format({"num_format": DATE}),
     }
-    tickets = _Sheet(wb, t.TICKETS_SHEET, formats, RowSheet)
+    tickets = _Sheet(wb, t.TICKETS_SHEET, formats)
     overview = _Sheet(wb, t.OVERVIEW_SHEET, formats)
     taken = {t.TICKETS_SHEET.lower(), t.OVERVIEW_SHEET.lower()}
     area_sheets = {  # a supervisor limited to some areas gets theirs only
