@@ -44,7 +44,7 @@ def platform_channels(cfg: Config, alert: Alert | None = None) -> list[Channel]:
     if cfg.telegram.enabled:
         from bot.channels.telegram import TelegramChannel
 
-        channels.append(TelegramChannel(cfg.telegram, menus()))
+        channels.append(TelegramChannel(cfg.telegram, menus(), alert=alert))
     if cfg.zalo.enabled:
         from bot.channels.zalo import ZaloChannel
 
@@ -99,6 +99,8 @@ class App:
         }
         for channel in platform_channels(cfg, alert=self.hotline.alert_supervisors):
             self.channels[channel.name] = channel
+            if (events := getattr(channel, "events", None)) is not None:  # Zalo's tally
+                self.metrics.events.watch(channel.name, events)
         self.console: ConsoleChannel | None = None
         if cfg.console_enabled:
             stdin, stdout = console_io or (None, None)

@@ -3,7 +3,8 @@ GET /healthz (the process answers), /readyz (database reachable, channels runnin
 standby), /metrics (Prometheus text format, prometheus-client).
 
 Counters of what this process did (messages received, sends, 429s, failures, follow-ups,
-handler latency) live in the app's own registry, never a module global. What the database
+handler latency, the platforms' events by name) live in the app's own registry, never a
+module global. What the database
 knows (tickets per area, outbox depth and the age of its oldest due row) is read at each
 scrape, so every instance reports the same figures for the shared state.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
 from aiohttp import web
@@ -56,6 +57,8 @@ class Metrics:
                                  "database figures", registry=r)
         self._db = _DatabaseFigures(tuple(channels))
         r.register(self._db)
+        self.events = _PlatformEvents()
+        r.register(self.events)
 
     def handler(self, handle: Callable[[Inbound], Awaitable[None]]) -> Callable[[Inbound], Awaitable[None]]:
         """The app's inbound callback, counted and timed."""
@@ -100,6 +103,25 @@ class _DatabaseFigures(Collector):
                 depth.add_metric([channel], row.pending if row else 0)
                 age.add_metric([channel], max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
         return [tickets, depth, age]
+
+
+class _PlatformEvents(Collector):
+    """A channel's own tally of the events its platform sent (Zalo's, by event name), read at
+    each scrape: the adapter keeps counting without knowing of Prometheus."""
+
+    def __init__(self) -> None:
+        self.tallies: dict[str, Mapping[str, int]] = {}
+
+    def watch(self, channel: str, tally: Mapping[str, int]) -> None:
+        self.tallies[channel] = tally
+
+    def collect(self) -> Iterable[Metric]:
+        events = CounterMetricFamily("hotline_platform_events", "Events a platform sent, by "
+                                     "channel and event name", labels=["channel", "event"])
+        for channel, tally in sorted(self.tallies.items()):
+            for event, n in sorted(tally.items()):
+                events.add_metric([channel, event], n)
+        return [events]
 
 
 async def _read_figures(db: Database) -> tuple[dict[str, int], list[status.OutboxState], datetime]:

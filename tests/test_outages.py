@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.app import App
+from bot.channels.base import Backoff
 from bot.logs import setup_logging
 from handlers.commands import BY_NAME
 from storage.models import OutboxMessage
@@ -20,6 +21,8 @@ from tests.fakes.telegram_server import TOKEN
 from tests.helpers.harness import FakeClock
 from tests.helpers.waiting import eventually, free_port
 from tests.test_telegram import BOSS, CADRE, LAND, LAND_Q, SECRET, config, register
+
+DOWN, BACK = "⚠️ Kênh Telegram", "✅ Kênh Telegram"
 
 PAGE = {"status": 502, "html": True, "description": "502 Bad Gateway"}
 
@@ -130,3 +133,37 @@ async def test_webhook_command_answered_by_an_html_page_prints_no_token(tmp_path
     err = capsys.readouterr().err
     assert "telegram webhook set failed (ClientDecodeError)" in err
     assert TOKEN.split(":")[1] not in err and "<html>" not in err
+
+
+async def test_polling_through_an_outage_tells_the_supervisors_once_down_and_once_back(
+    tmp_path, server
+):
+    """Every call answered by a proxy's 502 page for 4 s (scaled down from minutes: the alert
+    after 2 s; a blip of three failed polls says nothing): polling goes on, the supervisors
+    hear once that Telegram was down (queued, so a supervisor on Telegram reads it after)
+    and once that it is back, and what a cadre sent meanwhile is handled after."""
+    app = App(config(tmp_path, server, outage_alert_minutes=2 / 60))
+    app.channels["telegram"].backoff = Backoff(base=0.02, cap=0.1)  # type: ignore[attr-defined]
+    await app.start()
+    try:
+        await register(server)
+
+        def notices(start: str) -> list[str]:
+            return [t for t in server.texts_to(BOSS) if t.startswith(start)]
+
+        server.fail_for(4.0)
+        server.message(CADRE, "/cuatoi")  # waits at Telegram while polling fails
+        down = await eventually(lambda: notices(DOWN), "the outage notice")
+        assert "error page" in down[0]  # the last error, named without the page or the token
+        await eventually(lambda: len(server.texts_to(CADRE)) >= 2, "the answer after the outage")
+        await eventually(lambda: notices(BACK), "the recovery notice")
+        assert len(notices(DOWN)) == 1 and len(notices(BACK)) == 1
+        assert server.outage_calls >= 5  # it kept polling through the outage
+
+        server.fail(3, method="getUpdates", **PAGE)  # a blip of three polls tells nobody
+        await eventually(lambda: not server.failures, "the blip to pass")
+        server.message(CADRE, "/cuatoi")
+        await eventually(lambda: len(server.texts_to(CADRE)) >= 3, "an answer after the blip")
+        assert len(notices(DOWN)) == 1 and len(notices(BACK)) == 1
+    finally:
+        await app.stop()

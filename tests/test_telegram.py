@@ -319,6 +319,34 @@ async def test_a_file_gone_before_its_send_is_a_permanent_failure(polling_bot, t
     assert refused.value.permanent  # not an outage: retrying cannot bring the file back
 
 
+async def test_send_errors_are_decided_by_the_shared_classify(polling_bot, server):
+    """Each Bot API answer to a send, over HTTP, as the outbox sees it: refusals of the message
+    itself are permanent (403 blocked, 404 chat gone, 400, 413 a file over 50 MB), 429 waits
+    Telegram's retry_after, 5xx and a proxy's HTML page are outages, retried."""
+    channel = polling_bot.channels["telegram"]
+    message = Outgoing(ChatRef("telegram", str(BOSS)), "Báo cáo")
+    cases = [
+        ({"status": 403, "description": "Forbidden: bot was blocked by the user"}, "permanent"),
+        ({"status": 404, "description": "Not Found: chat not found"}, "permanent"),
+        ({"status": 400, "description": "Bad Request: message is too long"}, "permanent"),
+        ({"status": 413, "description": "Request Entity Too Large"}, "permanent"),
+        ({"status": 429, "description": "Too Many Requests: retry after 7", "retry_after": 7}, "wait"),
+        ({"status": 500, "description": "Internal Server Error"}, "retry"),
+        ({"status": 502, "description": "Bad Gateway", "html": True}, "retry"),
+    ]
+    for failure, expected in cases:
+        server.fail(1, method="sendMessage", **failure)
+        with pytest.raises(SendError) as refused:
+            await channel.send(message)
+        err = refused.value
+        got = "permanent" if err.permanent else "wait" if err.retry_after else "retry"
+        assert got == expected, (failure, str(err))
+        if expected == "wait":
+            assert err.retry_after == 7
+        assert TOKEN.split(":")[1] not in str(err) and "<html>" not in str(err)
+    assert (await channel.send(message)).message_ids  # and the next one goes
+
+
 async def test_photo_from_zalo_is_shown_by_its_link(polling_bot, server):
     """A Zalo cadre's photo reaches a Telegram group as a photo (sendPhoto with its URL, which
     Telegram fetches), then the card, whose text keeps the link should Telegram refuse it."""

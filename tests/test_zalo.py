@@ -33,6 +33,7 @@ from tests.fakes.zalo_server import (
 )
 from tests.helpers.harness import MemoryChannel
 from tests.helpers.waiting import eventually, eventually_async, free_port
+from tests.test_ops import samples
 
 TG_IT = "-100777"  # the CNTT group, on the "other platform"
 TG_FIN = "-100888"
@@ -715,6 +716,13 @@ async def test_live_webhook_end_to_end(start_bot: StartBot, server):
     assert await server.deliver({"event_name": "message.unsupported.received"}) == 200
     assert await server.deliver({"event_name": "message.unsupported.received"}) == 200
     assert bot.zalo.events["unsupported_without_message"] == 2
+    metrics = samples((await bot.app.metrics.render(bot.app.db)).decode())  # what /metrics shows
+    events = {labels: n for (name, labels), n in metrics.items()
+              if name == "hotline_platform_events_total"}
+    assert events[(("channel", "zalo"), ("event", "message.unsupported.received"))] == 2
+    assert events[(("channel", "zalo"), ("event", "unsupported_without_message"))] == 2
+    assert events[(("channel", "zalo"), ("event", "message.voice.received"))] == 1
+    assert events[(("channel", "zalo"), ("event", "message.image.received"))] == 2
     await bot.app.sender.drain()
     assert len(server.sent) == before
     assert await bot.count(Ticket) == 2

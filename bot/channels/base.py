@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from enum import StrEnum
@@ -69,9 +70,10 @@ class Failure(StrEnum):
     TRANSIENT = "transient"  # the platform or the network is down: retry with backoff
 
 
-# Codes that condemn the message itself. Telegram's 403 is "bot blocked" and 404 "chat not
-# found"; Zalo labels 403 "Internal server error" and ties 404 to no chat, so only its 400 is.
-PERMANENT_CODES = {"telegram": frozenset({400, 403, 404}), "zalo": frozenset({400})}
+# Codes that condemn the message itself. Telegram's 403 is "bot blocked", 404 "chat not found" and
+# 413 a file over the Bot API's 50 MB (core.telegram.org/bots/api#senddocument); Zalo labels 403
+# "Internal server error" and ties 404 to no chat, so only its 400 is.
+PERMANENT_CODES = {"telegram": frozenset({400, 403, 404, 413}), "zalo": frozenset({400})}
 
 
 def classify(code: int | None, permanent: Collection[int] = frozenset({400})) -> Failure:
@@ -90,6 +92,23 @@ def classify(code: int | None, permanent: Collection[int] = frozenset({400})) ->
     if code in permanent:
         return Failure.PERMANENT
     return Failure.TRANSIENT  # 5xx, 408, and anything the platform has not documented
+
+
+class Backoff:
+    """Bounded exponential backoff with jitter; `reset()` after a success."""
+
+    def __init__(self, base: float = 1.0, cap: float = 60.0):
+        self.base = base
+        self.cap = cap
+        self.failures = 0
+
+    def next(self) -> float:
+        ceiling = min(self.cap, self.base * 2**self.failures)
+        self.failures += 1
+        return random.uniform(ceiling / 2, ceiling)
+
+    def reset(self) -> None:
+        self.failures = 0
 
 
 def utf16_len(text: str) -> int:

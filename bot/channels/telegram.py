@@ -3,6 +3,9 @@
 Long polling confirms an update's offset only after the core has stored it; a webhook
 answers 200 only after storing, 401 to a wrong secret (before reading the body), 503 when
 the database is down so that Telegram delivers again.
+
+A failed call is decided as on every platform, by `classify()` (bot/channels/base.py) of the
+Bot API's error code; the supervisors hear of an outage that lasts (bot/channels/outage.py).
 """
 
 from __future__ import annotations
@@ -25,9 +28,13 @@ from aiogram.exceptions import (
     ClientDecodeError,
     TelegramAPIError,
     TelegramBadRequest,
+    TelegramConflictError,
+    TelegramEntityTooLarge,
     TelegramForbiddenError,
+    TelegramMigrateToChat,
     TelegramNotFound,
     TelegramRetryAfter,
+    TelegramServerError,
     TelegramUnauthorizedError,
 )
 from aiogram.methods import (
@@ -59,8 +66,20 @@ from aiogram.types import (
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.channels.base import OnInbound, PartSends, SendError, Step, numbered, split_text
+from bot.channels.base import (
+    PERMANENT_CODES,
+    Backoff,
+    Failure,
+    OnInbound,
+    PartSends,
+    SendError,
+    Step,
+    classify,
+    numbered,
+    split_text,
+)
 from bot.channels.config import ChannelConfig
+from bot.channels.outage import Alert, OutageWatch
 from bot.logs import mask
 from handlers.messages import Attachment, ChatRef, Identity, Inbound, Outgoing, Sent, StorageUnavailable
 
@@ -88,19 +107,36 @@ def _keyboard(message: Outgoing) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def _send_error(err: Exception) -> SendError:
-    """Telegram's errors as the outbox understands them; never with the token or the text."""
-    if isinstance(err, TelegramRetryAfter):
-        return SendError("Telegram 429", retry_after=float(err.retry_after))
-    if isinstance(err, TelegramUnauthorizedError):
-        return SendError("Telegram: token rejected", retry_after=300.0)
-    if isinstance(err, TelegramForbiddenError | TelegramNotFound | TelegramBadRequest):
-        return SendError(f"Telegram refused: {mask(err.message)[:200]}", permanent=True)
-    if isinstance(err, TelegramAPIError):
-        return SendError(f"Telegram error: {mask(err.message)[:200]}")  # may hold the URL
-    if isinstance(err, ClientDecodeError):  # an HTML error page (a proxy's 502): an outage
-        return SendError("Telegram answered with something other than its JSON (an error page?)")
-    return SendError(f"Telegram unreachable: {type(err).__name__}")
+# What a failed Bot API call raises: aiogram's errors, and the network's
+PLATFORM_ERRORS = (TimeoutError, AiogramError, OSError)
+# aiogram raises one exception type per HTTP status of the Bot API's answer
+# (BaseSession.check_response); that status is the error code classify() decides on. Most
+# specific first: TelegramEntityTooLarge is a TelegramNetworkError, the others TelegramAPIErrors.
+_CODES: tuple[tuple[type[Exception], int], ...] = (
+    (TelegramRetryAfter, 429), (TelegramUnauthorizedError, 401), (TelegramForbiddenError, 403),
+    (TelegramNotFound, 404), (TelegramMigrateToChat, 400), (TelegramBadRequest, 400),
+    (TelegramConflictError, 409), (TelegramEntityTooLarge, 413), (TelegramServerError, 500),
+)
+
+
+def error_code(err: BaseException) -> int | None:
+    """The Bot API's error code behind an aiogram error; None when no answer came (network,
+    timeout, an HTML page instead of JSON) or aiogram names none: an outage, to classify()."""
+    return next((code for kind, code in _CODES if isinstance(err, kind)), None)
+
+
+def failure(err: BaseException) -> Failure:
+    return classify(error_code(err), PERMANENT_CODES["telegram"])
+
+
+def _reason(err: BaseException) -> str:
+    """Why a call failed, for the outbox row, the log and the supervisors: never the token
+    (an error's message may hold the URL) nor the text sent."""
+    if isinstance(err, TelegramAPIError) and error_code(err) is not None:
+        return f"Telegram {error_code(err)}: {mask(err.message)[:200]}"
+    if isinstance(err, ClientDecodeError):  # an HTML error page (a proxy's 502)
+        return "Telegram answered with something other than its JSON (an error page?)"
+    return f"Telegram unreachable: {type(err).__name__}"
 
 
 # pydantic caches the Response[T] class aiogram parses every answer with in a weak
@@ -119,11 +155,19 @@ def keep_response_types() -> None:
 class TelegramChannel:
     name = NAME
 
-    def __init__(self, cfg: ChannelConfig, menus: Mapping[str, Sequence[tuple[str, str]]] | None = None):
+    def __init__(
+        self,
+        cfg: ChannelConfig,
+        menus: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+        alert: Alert | None = None,
+    ):
         """`menus`: the command menu of each chat kind ("private", "group") as (command,
-        description) pairs, from the command registry (handlers/commands.py)."""
+        description) pairs, from the command registry (handlers/commands.py); `alert` tells
+        the supervisors of an outage."""
         self.cfg = cfg
         self.menus = menus or {}
+        self.outage = OutageWatch("Telegram", alert, cfg.outage_alert_minutes * 60)
+        self.backoff = Backoff(base=2.0, cap=60.0)  # between failed polls
         keep_response_types()
         session = (
             AiohttpSession(api=TelegramAPIServer.from_base(cfg.api_base))
@@ -167,18 +211,26 @@ class TelegramChannel:
         while not self._stopping.is_set():
             try:
                 await call()
-                return True
-            except TelegramUnauthorizedError:
-                log.error("telegram: %s: the token was rejected", what)
-                return False
-            except TelegramBadRequest as err:  # a config mistake (webhook URL): said loudly
-                log.error("telegram: %s refused: %s", what, mask(err.message)[:200])
-                await asyncio.sleep(300.0)
-            except Exception as err:  # an outage or a refusal: logged by name, retried
-                failures += 1
-                delay = getattr(err, "retry_after", None) or min(300.0, 0.5 * 2.0**failures)
-                log.warning("telegram: %s failed (%s), retrying in %.1fs", what, type(err).__name__, delay)
+            except PLATFORM_ERRORS as err:
+                kind = failure(err)
+                if kind is Failure.UNAUTHORIZED:
+                    log.error("telegram: %s: the token was rejected", what)
+                    await self.outage.unauthorized()
+                    return False
+                if kind is Failure.PERMANENT:  # a config mistake (webhook URL): said loudly
+                    log.error("telegram: %s refused: %s", what, _reason(err))
+                    delay = 300.0
+                else:
+                    failures += 1
+                    delay = getattr(err, "retry_after", None) or min(300.0, 0.5 * 2.0**failures)
+                    log.warning("telegram: %s failed (%s), retrying in %.1fs",
+                                what, type(err).__name__, delay)
+                    if kind is Failure.TRANSIENT:
+                        await self.outage.failed(_reason(err))
                 await asyncio.sleep(float(delay) * random.uniform(0.8, 1.0))
+            else:
+                await self.outage.succeeded()
+                return True
         return False
 
     async def stop(self) -> None:
@@ -324,34 +376,39 @@ class TelegramChannel:
         if not await self._retrying("deleteWebhook", self.bot.delete_webhook):
             return
         offset: int | None = None
-        failures = 0
         while not self._stopping.is_set():
             try:
                 updates = await self.bot.get_updates(
                     offset=offset, timeout=POLL_TIMEOUT, allowed_updates=ALLOWED_UPDATES,
                     request_timeout=POLL_TIMEOUT + 15,
                 )
+            except asyncio.CancelledError:
+                raise
+            except Exception as err:  # the platform, the network, or a bug: keep polling
+                kind = failure(err) if isinstance(err, PLATFORM_ERRORS) else None
+                if kind is Failure.UNAUTHORIZED:
+                    log.error("telegram: the token was rejected; polling stops")
+                    await self.outage.unauthorized()
+                    return
+                if kind is Failure.TRANSIENT:
+                    await self.outage.failed(_reason(err))
+                delay = getattr(err, "retry_after", None) or self.backoff.next()
+                log.warning("telegram: polling failed (%s), retrying in %.1fs",
+                            type(err).__name__, delay)
+                await asyncio.sleep(float(delay))
+                continue
+            await self.outage.succeeded()
+            try:
                 if updates:
                     stored_to = await self._feed(updates)
                     offset = stored_to
                     if stored_to <= updates[-1].update_id:
                         raise StorageUnavailable()
-                failures = 0
-            except asyncio.CancelledError:
-                raise
-            except TelegramUnauthorizedError:
-                log.error("telegram: the token was rejected; polling stops")
-                return
+                self.backoff.reset()
             except StorageUnavailable:
-                failures += 1
+                delay = self.backoff.next()
                 log.warning("telegram: storage unavailable; the update will be fetched again")
-                await asyncio.sleep(min(30.0, 2.0**failures) * random.uniform(0.5, 1.0))
-            except Exception as err:  # network, 5xx, a handler bug: keep the loop alive
-                failures += 1
-                delay = getattr(err, "retry_after", None) or min(60.0, 2.0**failures)
-                log.warning("telegram: polling failed (%s), retrying in %.1fs",
-                            type(err).__name__, delay)
-                await asyncio.sleep(float(delay) * random.uniform(0.8, 1.0))
+                await asyncio.sleep(min(30.0, delay))
 
     async def _feed(self, updates: list[Update]) -> int:
         """Handle a polled batch: different chats at once (the core stores them together in
@@ -427,17 +484,43 @@ class TelegramChannel:
             file = FSInputFile(message.file_path)
             caption = text[:CAPTION_LIMIT] if len(text) <= CAPTION_LIMIT else None
             upload = self.bot.send_photo if message.file_kind == "photo" else self.bot.send_document
-            steps.append(_step(lambda: upload(chat_id, file, caption=caption, message_thread_id=thread,
-                                              reply_markup=keyboard if caption else None)))
+            steps.append(self._step(lambda: upload(chat_id, file, caption=caption,
+                                                   message_thread_id=thread,
+                                                   reply_markup=keyboard if caption else None)))
         if caption is None:
             parts = split_text(text, TEXT_LIMIT)
             for i, part in enumerate(parts):
                 markup = keyboard if i == len(parts) - 1 else None
-                steps.append(_step(partial(self.bot.send_message, chat_id, part,
-                                           message_thread_id=thread, reply_markup=markup)))
+                steps.append(self._step(partial(self.bot.send_message, chat_id, part,
+                                                message_thread_id=thread, reply_markup=markup)))
         content = (message.chat.key, text, message.file_path or "", message.photo_url or "",
                    *(message.copy_from or ()))
         return await self._parts.send(str(chat_id), content, steps)
+
+    def _step(self, call: Callable[[], Awaitable[Any]]) -> Step:
+        """One Bot API call as a send step: its message id, or a SendError."""
+        async def step() -> str:
+            try:
+                sent = await call()
+            except PLATFORM_ERRORS as err:
+                raise await self._send_error(err) from None
+            await self.outage.succeeded()
+            return str(sent.message_id)
+        return step
+
+    async def _send_error(self, err: BaseException) -> SendError:
+        """A failed send as the outbox understands it, decided by classify()."""
+        kind = failure(err)
+        if kind is Failure.RATE_LIMITED:
+            return SendError(_reason(err), retry_after=float(getattr(err, "retry_after", 1)))
+        if kind is Failure.UNAUTHORIZED:
+            # a bad token is fixed by the operator and a restart; keep the message till then
+            await self.outage.unauthorized()
+            return SendError(_reason(err), retry_after=300.0)
+        if kind is Failure.PERMANENT:  # bot blocked, chat not found, bad request, file too big
+            return SendError(_reason(err), permanent=True)
+        await self.outage.failed(_reason(err))
+        return SendError(_reason(err))
 
     async def _copy(self, chat_id: int | str, thread: int | None, source: str, source_id: str) -> str:
         """The user's attachment copied in; when it cannot be (deleted, not a Telegram message)
@@ -448,8 +531,9 @@ class TelegramChannel:
         except (ValueError, TelegramBadRequest) as err:
             log.warning("telegram: attachment not copied into %s: %s", chat_id, type(err).__name__)
             return ""
-        except (TimeoutError, AiogramError, OSError) as err:
-            raise _send_error(err) from None
+        except PLATFORM_ERRORS as err:
+            raise await self._send_error(err) from None
+        await self.outage.succeeded()
         return str(copied.message_id)
 
     async def _photo_link(self, chat_id: int | str, thread: int | None, url: str) -> str:
@@ -460,8 +544,9 @@ class TelegramChannel:
         except TelegramBadRequest as err:
             log.warning("telegram: photo link not shown in %s: %s", chat_id, err.message[:200])
             return ""
-        except (TimeoutError, TelegramAPIError, OSError) as err:
-            raise _send_error(err) from None
+        except PLATFORM_ERRORS as err:
+            raise await self._send_error(err) from None
+        await self.outage.succeeded()
         return str(sent.message_id)
 
 
@@ -471,11 +556,4 @@ def _chat_of(update: Update) -> object:
     return message.chat.id if message is not None else ("update", update.update_id)
 
 
-def _step(call: Callable[[], Awaitable[Any]]) -> Step:
-    """One Bot API call as a send step: its message id, or a SendError."""
-    async def step() -> str:
-        try:
-            return str((await call()).message_id)
-        except (TimeoutError, AiogramError, OSError) as err:
-            raise _send_error(err) from None
-    return step
+

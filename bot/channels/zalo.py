@@ -24,7 +24,6 @@ import contextlib
 import hmac
 import json
 import logging
-import random
 from collections import Counter
 from datetime import UTC, datetime
 from functools import partial
@@ -35,6 +34,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from bot.channels.base import (
+    Backoff,
     Failure,
     OnInbound,
     PartSends,
@@ -70,23 +70,6 @@ STICKER = "message.sticker.received"
 VOICE = "message.voice.received"
 UNSUPPORTED = "message.unsupported.received"
 KNOWN_EVENTS = (TEXT, IMAGE, STICKER, VOICE, UNSUPPORTED)
-
-
-class Backoff:
-    """Bounded exponential backoff with jitter; `reset()` after a success."""
-
-    def __init__(self, base: float = 1.0, cap: float = 60.0):
-        self.base = base
-        self.cap = cap
-        self.failures = 0
-
-    def next(self) -> float:
-        ceiling = min(self.cap, self.base * 2**self.failures)
-        self.failures += 1
-        return random.uniform(ceiling / 2, ceiling)
-
-    def reset(self) -> None:
-        self.failures = 0
 
 
 def webhook_update(body: bytes) -> ZaloUpdate:
@@ -166,7 +149,9 @@ class ZaloChannel:
         self.backoff = backoff or Backoff()
         self.throttle = Backoff(base=2.0, cap=120.0)  # our own wait after a 429 on a send
         self.outage = OutageWatch("Zalo", alert, cfg.outage_alert_minutes * 60)
-        self.events: Counter[str] = Counter()  # every event received, by name
+        # every event received, by name (one of KNOWN_EVENTS or "other": a bounded set, as
+        # /metrics shows it), and "unsupported_without_message"
+        self.events: Counter[str] = Counter()
         self.path = cfg.webhook_path or DEFAULT_PATH
         self.stopped_reason: str | None = None  # set when the loop ends by itself
         self._on_inbound: OnInbound | None = None
@@ -302,7 +287,7 @@ class ZaloChannel:
 
     def _interpret(self, update: ZaloUpdate) -> Inbound | None:
         """The Inbound for an update, or None (logged, without content) when it is skipped."""
-        self.events[update.event_name[:64] or "(no event_name)"] += 1
+        self.events[update.event_name if update.event_name in KNOWN_EVENTS else "other"] += 1
         if update.event_name == UNSUPPORTED and not update.message:
             # Zalo withheld the content and named no sender: nobody to answer, not an error
             self.events["unsupported_without_message"] += 1

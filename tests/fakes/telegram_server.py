@@ -67,6 +67,8 @@ class FakeTelegram:
         self._message_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self._outage: tuple[float, str | None, int, bool] | None = None  # until, method, status, html
+        self.outage_calls = 0
 
     @property
     def base_url(self) -> str:
@@ -92,6 +94,11 @@ class FakeTelegram:
              skip: int = 0, html: bool = False) -> None:
         for _ in range(times):
             self.failures.append(Failure(method, status, description, retry_after, skip, html))
+
+    def fail_for(self, seconds: float, *, method: str | None = None, status: int = 502,
+                 html: bool = True) -> None:
+        """Every call (of `method`) fails for `seconds` from now (a proxy's 502 page by default)."""
+        self._outage = (asyncio.get_running_loop().time() + seconds, method, status, html)
 
     def message(
         self, uid: int, text: str = "", *, chat_id: int | None = None, chat_type: str = "private",
@@ -184,24 +191,35 @@ class FakeTelegram:
         method = request.match_info["method"]
         params = await self._params(request)
         self.calls.append(method)
+        if self._outage is not None and self._outage[1] in (None, method):
+            until, _, status, html = self._outage
+            if asyncio.get_running_loop().time() < until:
+                self.outage_calls += 1
+                return self._failure(Failure(method, status, "Bad Gateway", None, html=html), request)
+            self._outage = None
         for i, failure in enumerate(self.failures):
-            if failure.method in (None, method) and method not in ("getUpdates", "getMe"):
+            # a failure for any method spares polling; one named for getUpdates fails it
+            if failure.method == method or (failure.method is None
+                                            and method not in ("getUpdates", "getMe")):
                 if failure.skip:
                     failure.skip -= 1
                     break
                 del self.failures[i]
                 self.failed[failure.status] = self.failed.get(failure.status, 0) + 1
-                if failure.html:  # nginx-style page; the path (with the token) echoed back
-                    page = (f"<html><head><title>{failure.status} {failure.description}</title>"
-                            f"</head><body><h1>{failure.description}</h1><p>POST {request.path}"
-                            "</p><hr><center>nginx</center></body></html>")
-                    return web.Response(status=failure.status, text=page, content_type="text/html")
-                extra = {"retry_after": failure.retry_after} if failure.retry_after else None
-                return self._error(failure.status, failure.description, extra)
+                return self._failure(failure, request)
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return self._error(404, "Not Found: method not found")
         return await handler(params)
+
+    def _failure(self, failure: Failure, request: web.Request) -> web.Response:
+        if failure.html:  # nginx-style page; the path (with the token) echoed back
+            page = (f"<html><head><title>{failure.status} {failure.description}</title>"
+                    f"</head><body><h1>{failure.description}</h1><p>POST {request.path}"
+                    "</p><hr><center>nginx</center></body></html>")
+            return web.Response(status=failure.status, text=page, content_type="text/html")
+        extra = {"retry_after": failure.retry_after} if failure.retry_after else None
+        return self._error(failure.status, failure.description, extra)
 
     @staticmethod
     def _ok(result: Any) -> web.Response:
