@@ -64,7 +64,8 @@ class Outbound:
         elif forward is not None:
             text = f"{text}\n\n{forward.note(chat.channel)}"
             photo_url = forward.photo_url  # the photo itself too, where the channel shows it
-        self.session.add(
+        repo.queue_message(
+            self.session,
             OutboxMessage(
                 channel=chat.channel,
                 chat_id=chat.chat_id,

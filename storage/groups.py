@@ -27,6 +27,14 @@ async def pending_changes(session: AsyncSession, key: str | None = None) -> list
     return list((await session.execute(query)).scalars())
 
 
+async def add_change(session: AsyncSession, change: BindingChange) -> int:
+    """Store a requested binding change; its number (for /duyetnhom)."""
+    session.add(change)
+    await session.flush()
+    assert change.id is not None
+    return change.id
+
+
 async def get_change(session: AsyncSession, change_id: int) -> BindingChange | None:
     return await session.get(BindingChange, change_id)
 

@@ -23,6 +23,7 @@ from storage.models import (
     MessageLink,
     OutboxMessage,
     ProcessedUpdate,
+    ReportJob,
     Ticket,
     TicketEvent,
     TicketStatus,
@@ -52,6 +53,10 @@ async def mark_processed(session: AsyncSession, key: str, now: datetime) -> bool
 # --- users ----------------------------------------------------------------------------------
 
 
+def add_user(session: AsyncSession, user: User) -> None:
+    session.add(user)
+
+
 async def get_user(session: AsyncSession, identity: str) -> User | None:
     return (await session.execute(select(User).where(col(User.identity) == identity))).scalar_one_or_none()
 
@@ -77,6 +82,10 @@ async def unban(session: AsyncSession, identity: str) -> bool:
         return False
     await session.delete(row)
     return True
+
+
+def add_invite(session: AsyncSession, invite: Invite) -> None:
+    session.add(invite)
 
 
 async def get_invite(session: AsyncSession, code: str) -> Invite | None:
@@ -116,6 +125,14 @@ async def set_state(
 
 
 # --- tickets --------------------------------------------------------------------------------
+
+
+async def add_ticket(session: AsyncSession, ticket: Ticket) -> int:
+    """Store a new ticket; its number (the database gives it at once, for the history)."""
+    session.add(ticket)
+    await session.flush()
+    assert ticket.id is not None
+    return ticket.id
 
 
 async def get_ticket(session: AsyncSession, number: int) -> Ticket | None:
@@ -247,6 +264,19 @@ async def release_claims(session: AsyncSession, owner: str) -> None:
         .where(col(OutboxMessage.claimed_by) == owner, col(OutboxMessage.status) == "pending")
         .values(claimed_by=None, claimed_until=None)
     )
+
+
+def queue_message(session: AsyncSession, message: OutboxMessage) -> None:
+    """An outgoing message, written in the transaction of the change that caused it."""
+    session.add(message)
+
+
+def add_report_job(session: AsyncSession, job: ReportJob) -> None:
+    session.add(job)
+
+
+async def get_report_job(session: AsyncSession, job_id: int) -> ReportJob | None:
+    return await session.get(ReportJob, job_id)
 
 
 async def next_outbox_time(session: AsyncSession, after: datetime | None = None) -> datetime | None:

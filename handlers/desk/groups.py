@@ -79,7 +79,7 @@ async def bind(ctx: Ctx, args: str) -> None:
     )
     touched = set(codes) | set(previous)
     if _may_decide(ctx, touched):
-        ctx.session.add(change)
+        await bindings.add_change(ctx.session, change)
         await _apply(ctx, change)
         return
     if ctx.is_supervisor and not ctx.msg.is_chat_admin:
@@ -87,10 +87,9 @@ async def bind(ctx: Ctx, args: str) -> None:
     # the newest request replaces the older ones
     for older in await bindings.pending_changes(ctx.session, chat.topic_key):
         older.status, older.decided_at, older.note = REFUSED, ctx.now, t.REPLACED
-    ctx.session.add(change)
-    await ctx.session.flush()
+    number = await bindings.add_change(ctx.session, change)
     until = t.UNTIL_APPROVED_NEW if codes else t.UNTIL_APPROVED_SAME
-    await ctx.reply(t.REQUEST_SENT.format(number=change.id, change=_describe(ctx, change), until=until))
+    await ctx.reply(t.REQUEST_SENT.format(number=number, change=_describe(ctx, change), until=until))
     asker = one_line(ctx.msg.display_name)[:NAME_LIMIT] or str(ctx.who)
     text = t.REQUEST_TO_SUPERVISORS.format(
         number=change.id, change=_describe(ctx, change), asker=asker, who=ctx.who

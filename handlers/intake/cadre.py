@@ -132,23 +132,21 @@ async def open_ticket(
         resolution_due_at=ctx.deadlines.add_hours(ctx.now, area.resolution_hours),
     )
     deadlines.schedule(ticket, ctx, ctx.now, ctx.deadlines.add_hours(ctx.now, area.first_response_hours))
-    ctx.session.add(ticket)
-    await ctx.session.flush()
-    assert ticket.id is not None
-    await repo.add_event(ctx.session, ticket.id, "question", str(ctx.who), ctx.now, question, user.name)
+    number = await repo.add_ticket(ctx.session, ticket)
+    await repo.add_event(ctx.session, number, "question", str(ctx.who), ctx.now, question, user.name)
     read = await handbook.note_suggestions(ctx, ticket, suggested or [])
     for item in ctx.msg.attachments:  # the file itself stays on the platform; history says it came
         label = ATTACHMENT_LABEL.get(item.kind, item.kind)
-        await repo.add_event(ctx.session, ticket.id, "attachment", str(ctx.who), ctx.now,
+        await repo.add_event(ctx.session, number, "attachment", str(ctx.who), ctx.now,
                              f"{label} {item.name}".strip(), user.name)
     text = fmt.card(ticket, user, ctx.settings) + (f"\n📘 {read}" if read else "")
     if group is not None:
-        await ctx.send_to_group(group, text, card_choices(ticket.id), ticket, ctx.msg.forward)
+        await ctx.send_to_group(group, text, card_choices(number), ticket, ctx.msg.forward)
         where = group.name
     else:
         await ctx.notify_supervisors(
             t.NO_GROUP_FOR_AREA.format(area=area.name, card=text),
-            card_choices(ticket.id),
+            card_choices(number),
             ticket,
             ctx.msg.forward,
         )

@@ -176,7 +176,7 @@ async def _finish(ctx: Ctx, data: dict[str, Any], position: str) -> None:
     user = await ctx.user()
     if user is None:
         user = User(identity=str(ctx.who), created_at=ctx.now)
-        ctx.session.add(user)
+        repo.add_user(ctx.session, user)
     user.name = data["name"]
     user.commune_id = commune.id
     user.position = position.strip()[:120]
@@ -234,7 +234,8 @@ async def invite(ctx: Ctx, args: str) -> None:
         names = "; ".join(o.label for o in found.options) or sv.NO_MATCH
         raise HotlineError(sv.ONE_COMMUNE_NEEDED, names=names)
     code = secrets.token_hex(3).upper()
-    ctx.session.add(
-        Invite(code=code, commune_id=option.commune.id, created_by=str(ctx.who), created_at=ctx.now)
+    repo.add_invite(
+        ctx.session,
+        Invite(code=code, commune_id=option.commune.id, created_by=str(ctx.who), created_at=ctx.now),
     )
     await ctx.reply(sv.INVITE_CODE.format(commune=option.commune.name, code=code))

@@ -28,6 +28,7 @@ from handlers.reports import chart, excel
 from handlers.reports.periods import Period
 from handlers.settings import Clock, Deadlines, HotlineSettings
 from handlers.texts import reports as t
+from storage import repo
 from storage.db import Database
 from storage.models import ReportJob
 from storage.reports import oldest_pending_job
@@ -39,7 +40,7 @@ MAX_ATTEMPTS = 2
 
 async def request(ctx: Ctx, kind: str, period: Period) -> None:
     chat = ctx.msg.chat
-    ctx.session.add(ReportJob(
+    repo.add_report_job(ctx.session, ReportJob(
         kind=kind, channel=chat.channel, chat_id=chat.chat_id, chat_kind=chat.kind,
         thread_id=chat.thread_id, requester=str(ctx.msg.sender),
         period_start=period.start, period_end=period.end, period_label=period.label,
@@ -116,7 +117,8 @@ async def _run(
         log.exception("report job %s (%s) failed", job.id, job.kind)
         text, status = _failed(job), "failed"
     async with db.session() as session:
-        stored = await session.get(ReportJob, job.id)
+        assert job.id is not None
+        stored = await repo.get_report_job(session, job.id)
         assert stored is not None
         await _finish(Outbound(session, settings, clock.now(), deadlines), stored, status, text, file)
 
