@@ -1,7 +1,8 @@
 """The workbook writer alone: a month's "Phiếu" sheet (40,126 rows, as October 2026 in the
-1,000,000-ticket bench set) written by openpyxl write-only (the former writer, 12 columns)
-and by XlsxWriter constant_memory (the current one, 13 columns with the question). No
-database: what the switch changed, measured where it acts. Not a test.
+1,000,000-ticket bench set) written by openpyxl write-only (the former writer, 12 columns),
+by XlsxWriter constant_memory's cell calls (13 columns with the question), and by
+RowSheet.append_row (the same XML a row at a time: what the export uses). No database: what
+each switch changed, measured where it acts. Not a test.
 
     .venv/bin/python bench/excel_writer.py [--rows 40126] [--repeat 5]
 """
@@ -77,6 +78,22 @@ def with_xlsxwriter(data: list[tuple], path: Path) -> None:
     wb.close()
 
 
+def with_rowsheet(data: list[tuple], path: Path) -> None:
+    import xlsxwriter
+
+    from handlers.reports.rowsheet import RowSheet
+
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    bold = wb.add_format({"bold": True, "text_wrap": True})
+    fdt = wb.add_format({"num_format": "dd/mm/yyyy hh:mm"})
+    ws = wb.add_worksheet("Phiếu", worksheet_class=RowSheet)
+    ws.write_row(0, 0, [f"cột {i}" for i in range(13)], bold)
+    formats = (None, fdt, fdt, *[None] * 10)
+    for n, row in enumerate(data, start=1):
+        ws.append_row(n, row, formats)
+    wb.close()
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--rows", type=int, default=40_126)
@@ -84,7 +101,8 @@ def main() -> None:
     args = p.parse_args()
     data = rows(args.rows)
     with tempfile.TemporaryDirectory() as folder:
-        writers = (("openpyxl write-only", with_openpyxl), ("XlsxWriter constant_memory", with_xlsxwriter))
+        writers = (("openpyxl write-only", with_openpyxl), ("XlsxWriter constant_memory", with_xlsxwriter),
+                   ("XlsxWriter + RowSheet.append_row", with_rowsheet))
         for name, write in writers:
             times = []
             for i in range(args.repeat):
