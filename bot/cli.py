@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.app import build_app
 from bot.config import Config, ConfigError, check_runnable, load_config
 from bot.logs import mask, setup_logging
 from bot.single_instance import AlreadyRunning
@@ -98,6 +97,10 @@ def _command(cfg: Config, args: argparse.Namespace) -> int:
         return asyncio.run(_db(cfg, args.action, args.message))
     if args.command == "routing":
         return _routing(cfg, args.action, args.cases)
+    # imported here: the app pulls in scikit-learn and the channels, seconds that
+    # check-config, report, status and the other commands do not need
+    from bot.app import build_app
+
     try:
         asyncio.run(build_app(cfg).run())
     except AlreadyRunning as err:
