@@ -6,7 +6,7 @@ wrong arguments, `/trogiup` (`help_text`) and the platforms' command menus (`men
 
 Who may use a command is the set of roles its `help` names. How that is enforced:
 - `check=ROLE`: here, before the handler runs (the speaker must hold one of the roles);
-- `check=TICKET`: by the handler, against the ticket named (desk.tickets.load): a cadre on
+- `check=TICKET`: by the handler, against the ticket named (handlers.tickets.load): a cadre on
   their own ticket, staff on their group's, a supervisor on their areas'. A ticket the speaker
   may not act on is answered exactly like one that does not exist, so numbers reveal nothing;
 - `check=HANDLER`: by the handler, because it depends on more than the role (the chat kind, a
@@ -21,12 +21,12 @@ from enum import Enum
 
 from handlers.context import Conversation, Ctx
 from handlers.desk import groups, staff, supervisor
-from handlers.desk.tickets import load, parse_ticket
 from handlers.errors import HotlineError, NotAllowed, UsageError
 from handlers.intake import cadre, handbook, registration
 from handlers.texts import common, desk
 from handlers.texts import format as fmt
 from handlers.texts import supervisor as period_usage
+from handlers.tickets import load, parse_ticket
 from storage import repo
 
 Handler = Callable[[Ctx, str], Awaitable[None]]

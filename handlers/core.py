@@ -16,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers import commands
 from handlers.context import Ctx, Outbound
 from handlers.desk import groups
-from handlers.desk.tickets import is_handler, replied_ticket
 from handlers.errors import HotlineError, UsageError
 from handlers.intake import cadre
 from handlers.messages import Inbound, StorageUnavailable
 from handlers.settings import Clock, Deadlines, HotlineSettings
 from handlers.texts import common
 from handlers.textutil import fold, storable
+from handlers.tickets import is_handler, replied_ticket
 from storage import repo
 from storage.db import Database
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from handlers import deadlines
 from handlers.context import Ctx
-from handlers.desk import deadlines
-from handlers.desk.tickets import load, parse_ticket
 from handlers.errors import HotlineError, UsageError
 from handlers.intake.cadre import card_choices
 from handlers.messages import Choice
 from handlers.texts import desk as t
 from handlers.texts import format as fmt
 from handlers.texts.words import DURATION_UNITS
+from handlers.tickets import load, parse_ticket
 from storage import repo
 from storage.models import Ticket, TicketStatus
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from handlers import deadlines
 from handlers.context import Conversation, Ctx, Outbound
-from handlers.desk import deadlines
-from handlers.desk.tickets import load, parse_ticket
 from handlers.errors import HotlineError, UsageError
 from handlers.intake import handbook, registration
 from handlers.messages import ATTACHMENT_LABEL, Choice
@@ -15,6 +14,7 @@ from handlers.texts import common
 from handlers.texts import format as fmt
 from handlers.texts import intake as t
 from handlers.textutil import one_line
+from handlers.tickets import load, parse_ticket
 from storage import repo
 from storage.models import Ticket, TicketStatus, User, UserStatus
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from handlers.context import Ctx
-from handlers.desk.tickets import is_handler, typed_number
 from handlers.errors import HotlineError, NotAllowed, UsageError
 from handlers.intake.routing import classify
 from handlers.messages import Choice
@@ -13,6 +12,7 @@ from handlers.texts import format as fmt
 from handlers.texts import intake as t
 from handlers.texts.words import EDIT, RETIRE
 from handlers.textutil import one_line
+from handlers.tickets import is_handler, typed_number
 from storage import handbook, repo
 from storage.handbook import Hit
 from storage.models import HandbookEntry, Ticket, UserStatus

@@ -6,12 +6,12 @@ import secrets
 from typing import Any
 
 from handlers.context import Conversation, Ctx
-from handlers.desk.tickets import typed_number
 from handlers.errors import HotlineError, UsageError
 from handlers.intake.communes import resolve_commune
 from handlers.messages import Choice, Identity
 from handlers.texts import intake as t
 from handlers.texts import supervisor as sv
+from handlers.tickets import typed_number
 from storage import repo
 from storage.models import Invite, User, UserStatus
 
