@@ -7,7 +7,7 @@ import logging
 import random
 from collections import deque
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -24,7 +24,7 @@ from handlers.texts import common
 from handlers.textutil import fold, storable
 from handlers.tickets import is_handler, replied_ticket
 from storage import repo
-from storage.db import Database
+from storage.db import Database, writes
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,16 @@ class FloodGuard:
 
 
 BATCH_MAX = 100  # messages in one inbound transaction (a Telegram poll brings up to 100)
-Queued = tuple[Inbound, str | None, "asyncio.Future[None]"]
+
+
+@dataclass
+class Queued:
+    """A message waiting for the inbound writer, and its caller's future."""
+
+    msg: Inbound
+    key: str | None  # the processed-update key; None: not deduplicated
+    flood: str  # the flood guard's verdict, taken once on arrival: a rerun counts nothing twice
+    done: asyncio.Future[None]
 
 
 def _resolve(done: asyncio.Future[None], error: BaseException | None = None) -> None:
@@ -147,7 +156,7 @@ def _resolve(done: asyncio.Future[None], error: BaseException | None = None) -> 
 
 
 class Hotline:
-    """Handles one inbound message per transaction; what it sends goes through the outbox."""
+    """Handles inbound messages in transactions; what it sends goes through the outbox."""
 
     def __init__(
         self,
@@ -171,10 +180,11 @@ class Hotline:
         """Store and handle one message; return once it is committed (or apologized for).
 
         Calls made while the writer is busy (a polled batch's chats, concurrent webhook calls)
-        wait in a queue and are then handled together in one transaction, each in its own
-        savepoint: one commit for many messages. A batch that fails for any other reason than
-        a handler's HotlineError is rolled back whole and its messages handled one by one
-        (`_handle_single`), so that errors, retries and apologies stay per message.
+        wait in a queue and are then handled together in one transaction: one commit for
+        many messages. There is no savepoint per message: a message that fails (a bug, a lost
+        conflict, a handler's HotlineError after it wrote something) rolls the batch back;
+        the ones before it are handled again together and it alone (`_handle_single`), so
+        that errors, retries and apologies stay per message.
         Only StorageUnavailable escapes, so that the channel does not acknowledge an update
         it could not store (the platform redelivers).
         """
@@ -182,8 +192,10 @@ class Hotline:
         msg = replace(msg, text=storable(msg.text), display_name=storable(msg.display_name),
                       callback=storable(msg.callback) if msg.callback else msg.callback)
         key = f"{msg.chat.channel}:{msg.update_key}" if msg.update_key else None
+        exempt = msg.sender in self.settings.supervisors or msg.sender.channel == "console"
+        flood = "ok" if exempt else self.flood.hit(str(msg.sender), self.clock.now())
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._inbox.append((msg, key, done))
+        self._inbox.append(Queued(msg, key, flood, done))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write(), name="inbound-writer")
         await done
@@ -191,76 +203,97 @@ class Hotline:
     async def _write(self) -> None:
         """The one writer of inbound messages: takes what is queued, a batch at a time."""
         batch: list[Queued] = []
+        rest: list[Queued] = []
         try:
             while self._inbox:
                 batch = [self._inbox.popleft() for _ in range(min(BATCH_MAX, len(self._inbox)))]
+                rest = []
                 if len(batch) > 1:
                     handled = await self._handle_batch(batch)
-                    for _, _, done in batch[:handled]:
-                        _resolve(done)
-                    self._inbox.extendleft(reversed(batch[handled:]))  # after a routing change
+                    for item in batch[:handled]:
+                        _resolve(item.done)
+                    # after a routing change, or a failure: the rest go again, in order
+                    batch, rest = batch[handled:][:1], batch[handled:][1:]
                     if handled:
+                        self._inbox.extendleft(reversed(batch + rest))
                         continue
-                await self._handle_singly(batch)
-            batch = []
+                if await self._handle_single(batch[0]):
+                    self._inbox.extendleft(reversed(rest))
+                else:  # the database is away: no use trying the rest of this batch
+                    for item in rest:
+                        _resolve(item.done, StorageUnavailable())
+            batch = rest = []
         finally:  # cancelled (shutdown): nobody waits forever; the platform redelivers
-            for _, _, done in batch:
-                if not done.done():
-                    done.cancel()
+            for item in [*batch, *rest]:
+                if not item.done.done():
+                    item.done.cancel()
 
-    async def _handle_singly(self, batch: list[Queued]) -> None:
-        for i, (msg, key, done) in enumerate(batch):
-            try:
-                await self._handle_single(msg, key)
-            except StorageUnavailable:
-                for _, _, later in batch[i:]:  # the database is away: no use trying the rest
-                    _resolve(later, StorageUnavailable())
-                return
-            _resolve(done)
+    async def _admit(self, session: AsyncSession, item: Queued) -> Ctx | None:
+        """The steps before a handler: the delivery recorded (None: a redelivery), banned
+        people and floods dropped (None), else the handler's context."""
+        now = self.clock.now()
+        if item.key and not await repo.mark_processed(session, item.key, now):
+            log.info("skipping redelivered update %s", item.key)
+            return None
+        ctx = Ctx(session, self.settings, now, self.deadlines, msg=item.msg)
+        if await self._dropped(ctx, item.flood):
+            return None
+        return ctx
 
     async def _handle_batch(self, batch: list[Queued]) -> int:
-        """Handle the batch in one transaction; the number of messages handled (0: none, the
-        transaction was rolled back). It stops after a message that changed the group
-        bindings, so that the next ones are routed by the new ones."""
+        """Handle the batch in one transaction; the number of messages handled (0: the first
+        one failed and nothing was committed). It stops after a message that changed the
+        group bindings, so that the next ones are routed by the new ones."""
         handled = 0
-        changed = False
+        changed = committing = False
         try:
             async with self.db.session() as session:
-                for msg, key, _ in batch:
+                for item in batch:
+                    ctx = await self._admit(session, item)
+                    if ctx is not None:
+                        await self._dispatch_in_batch(ctx)
                     handled += 1
-                    now = self.clock.now()
-                    if key and not await repo.mark_processed(session, key, now):
-                        log.info("skipping redelivered update %s", key)
-                        continue
-                    if await self._dropped(session, msg, now):
-                        continue
-                    ctx = Ctx(session, self.settings, now, self.deadlines, msg=msg)
-                    try:
-                        async with session.begin_nested():
-                            await dispatch(ctx)
-                    except HotlineError as err:  # this message's changes only are rolled back
-                        await Ctx(session, self.settings, now, self.deadlines, msg=msg).reply(err.text)
-                    if ctx.groups_changed:
+                    if ctx is not None and ctx.groups_changed:
                         changed = True
                         break
-        except Exception as err:
-            log.info("a batch of %d updates failed (%s); handling them one by one",
-                     len(batch), type(err).__name__)
-            return 0
+                committing = True
+        except Exception as err:  # HotlineError included: no savepoint undoes one message alone
+            if committing:
+                log.info("a batch of %d updates failed to commit (%s)", handled, type(err).__name__)
+                return 0
+            if not isinstance(err, HotlineError):
+                log.info("update %d of a batch of %d failed (%s); handling it alone",
+                         handled + 1, len(batch), type(err).__name__)
+            return await self._handle_batch(batch[:handled]) if handled else 0
         if changed:
             await self.load_bindings()
         self.on_outbox()
         return handled
 
-    async def _handle_single(self, msg: Inbound, key: str | None) -> None:
-        """One message in its own transaction, run again after a lost write conflict."""
+    @staticmethod
+    async def _dispatch_in_batch(ctx: Ctx) -> None:
+        """A user's mistake (HotlineError) found before the handler wrote anything is answered
+        within the batch; one found after its first write undoes the batch (no savepoints)."""
+        before = await writes(ctx.session)
+        try:
+            await dispatch(ctx)
+        except HotlineError as err:
+            session = ctx.session
+            if session.new or session.dirty or session.deleted or await writes(session) != before:
+                raise
+            await ctx.reply(err.text)
+
+    async def _handle_single(self, item: Queued) -> bool:
+        """One message in its own transaction, run again after a lost write conflict, and
+        resolved; False when the database is unavailable."""
         conflicts = 0
         outages = 0
+        key = item.key
         try:
             while True:
                 try:
-                    await self._handle_once(msg, key)
-                    return
+                    await self._handle_once(item)
+                    break
                 except (DBAPIError, OSError) as err:
                     if isinstance(err, DBAPIError):
                         if is_conflict(err) and conflicts < CONFLICT_RETRIES:
@@ -272,38 +305,35 @@ class Hotline:
                             raise
                     if outages == len(DB_RETRY_DELAYS):
                         log.error("database unavailable for update %s: %s", key, type(err).__name__)
-                        raise StorageUnavailable() from None
+                        _resolve(item.done, StorageUnavailable())
+                        return False
                     log.warning("database busy for update %s, retrying", key)
                     await asyncio.sleep(DB_RETRY_DELAYS[outages])
                     outages += 1
-        except StorageUnavailable:
-            raise
         except Exception:
-            log.exception("failed to handle update %s from %s", key, msg.sender)
-            await self._apologize(msg, key)
+            log.exception("failed to handle update %s from %s", key, item.msg.sender)
+            await self._apologize(item.msg, key)
         finally:
             self.on_outbox()
+        _resolve(item.done)
+        return True
 
-    async def _handle_once(self, msg: Inbound, key: str | None) -> None:
+    async def _handle_once(self, item: Queued) -> None:
         try:
             async with self.db.session() as session:
-                now = self.clock.now()
-                if key and not await repo.mark_processed(session, key, now):
-                    log.info("skipping redelivered update %s", key)
+                ctx = await self._admit(session, item)
+                if ctx is None:
                     return
-                if await self._dropped(session, msg, now):
-                    return
-                ctx = Ctx(session, self.settings, now, self.deadlines, msg=msg)
                 await dispatch(ctx)
         except HotlineError as err:
-            # the handler's changes are rolled back with the whole transaction (no savepoint on
-            # the normal path); the delivery is recorded and answered in a new one
+            # the handler's changes are rolled back with the whole transaction (no savepoint);
+            # the delivery is recorded and answered in a new one
             async with self.db.session() as session:
                 now = self.clock.now()
-                if key and not await repo.mark_processed(session, key, now):
+                if item.key and not await repo.mark_processed(session, item.key, now):
                     return
-                ctx = Ctx(session, self.settings, now, self.deadlines, msg=msg)
-                await ctx.reply(err.text)
+                await Ctx(session, self.settings, now, self.deadlines, msg=item.msg).reply(err.text)
+            return
         if ctx.groups_changed:
             await self.load_bindings()
 
@@ -322,21 +352,17 @@ class Hotline:
         kept = tuple(g for g in self.config_groups if g.key not in keys)
         self.settings = replace(self.settings, groups=(*bound, *kept))
 
-    async def _dropped(self, session: AsyncSession, msg: Inbound, now: datetime) -> bool:
+    async def _dropped(self, ctx: Ctx, flood: str) -> bool:
         """Banned people and floods: stored as processed, not handled (one warning per flood)."""
-        who = str(msg.sender)
-        if msg.sender in self.settings.supervisors:
+        who = str(ctx.who)
+        if ctx.is_supervisor:
             return False
-        if await repo.is_banned(session, who):
+        if await repo.is_banned(ctx.session, who):
             log.info("dropping update from banned %s", who)
             return True
-        if msg.sender.channel == "console":  # the operator at the keyboard, or a piped script
+        if flood == "ok":
             return False
-        verdict = self.flood.hit(who, now)
-        if verdict == "ok":
-            return False
-        if verdict == "warn":
-            ctx = Ctx(session, self.settings, now, self.deadlines, msg=msg)
+        if flood == "warn":
             await ctx.reply(common.FLOOD_WARNING)
         log.info("flood guard dropped an update from %s", who)
         return True

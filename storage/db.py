@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 SUPPORTED = ("sqlite+aiosqlite", "postgresql+asyncpg")
 PING_TIMEOUT = 10.0  # one connection attempt; asyncpg's own default is 60 s
+WRITES = "hotline_writes"  # connection.info: statements other than SELECT run on it so far
 # PostgreSQL session settings sent at connect (asyncpg `server_settings`): the server probes a
 # silent client after 30 s idle and ends its session after 3 unanswered probes 10 s apart, or
 # when data it sent stays unacknowledged for 60 s. So a leader whose network died silently
@@ -74,15 +75,28 @@ class Database:
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             self.sqlite_file = parsed.database
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        # pre-ping: a connection dropped by a database restart is replaced, not handed out;
-        # hide_parameters: an error's message (logged) never carries a user's text
+        # pre-ping (PostgreSQL): a connection dropped by a server restart is replaced, not
+        # handed out; a SQLite file has no server to lose, and the ping is a round trip to
+        # aiosqlite's thread on every transaction. hide_parameters: an error's message
+        # (logged) never carries a user's text
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_pre_ping=True, hide_parameters=True,
+            url, pool_pre_ping=not self.is_sqlite, hide_parameters=True,
             connect_args={} if self.is_sqlite else {"server_settings": KEEPALIVE},
         )
+        # SQLite has one writer at a time and every session begins IMMEDIATE: this process's
+        # transactions queue here instead of in SQLite's busy handler, which sleeps in steps
+        # of up to 100 ms while another holds the lock. (Other processes still meet the busy
+        # timeout.)
+        self._write_lock: asyncio.Lock | None = None
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+            self._write_lock = asyncio.Lock()
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+        @event.listens_for(self.engine.sync_engine, "before_cursor_execute")
+        def _count_writes(conn, _cursor, statement, *_):  # type: ignore[no-untyped-def]
+            if not statement.startswith("SELECT"):
+                conn.info[WRITES] = conn.info.get(WRITES, 0) + 1
 
     async def ping(self) -> None:
         """One round trip; Unreachable (one line) when the server does not answer."""
@@ -132,11 +146,22 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session, session.begin():
+        if self._write_lock is None:
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        async with self._write_lock, self._sessions() as session, session.begin():
             yield session
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+async def writes(session: AsyncSession) -> int:
+    """How many statements other than SELECT the session's connection has run (a counter:
+    compare two readings to learn whether anything was written in between)."""
+    conn = await session.connection()
+    return int(conn.sync_connection.info.get(WRITES, 0)) if conn.sync_connection else 0
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

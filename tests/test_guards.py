@@ -50,18 +50,18 @@ async def test_database_busy_is_retried_then_reported(hx, monkeypatch):
     calls = {"n": 0}
     real = hx.hotline._handle_once
 
-    async def flaky(msg, key):  # type: ignore[no-untyped-def]
+    async def flaky(item):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] <= 2:
             raise OperationalError("BEGIN", {}, Exception("database is locked"))
-        await real(msg, key)
+        await real(item)
 
     monkeypatch.setattr("handlers.core.DB_RETRY_DELAYS", (0, 0, 0))
     monkeypatch.setattr(hx.hotline, "_handle_once", flaky)
     await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
     assert calls["n"] == 3
 
-    async def down(msg, key):  # type: ignore[no-untyped-def]
+    async def down(item):  # type: ignore[no-untyped-def]
         raise OperationalError("BEGIN", {}, Exception("connection refused"))
 
     monkeypatch.setattr(hx.hotline, "_handle_once", down)
