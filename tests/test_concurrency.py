@@ -31,8 +31,8 @@ async def test_forty_questions_at_once_each_become_a_ticket(hx, monkeypatch):
     barrier = asyncio.Barrier(AT_ONCE)
     suggest = handbook.suggest
 
-    async def in_step(ctx, question):  # type: ignore[no-untyped-def]
-        shown = await suggest(ctx, question)
+    async def in_step(ctx, question, area):  # type: ignore[no-untyped-def]
+        shown = await suggest(ctx, question, area)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(barrier.wait(), 5)
         return shown

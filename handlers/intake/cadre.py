@@ -8,6 +8,7 @@ from handlers import deadlines
 from handlers.context import Conversation, Ctx, Outbound
 from handlers.errors import HotlineError, UsageError
 from handlers.intake import handbook, registration
+from handlers.intake.routing import Decision
 from handlers.messages import ATTACHMENT_LABEL, Choice
 from handlers.settings import AreaSpec
 from handlers.texts import common
@@ -45,9 +46,10 @@ async def ask(ctx: Ctx, question: str) -> None:
     if len(question) < 8 and not ctx.msg.attachments:
         raise HotlineError(t.TOO_SHORT)
     user = await active_cadre(ctx)
-    if await handbook.suggest(ctx, question):
+    decision = ctx.settings.router.decide(question, ctx.settings.areas)  # once per question
+    if await handbook.suggest(ctx, question, decision.area):
         return  # the cadre reads the handbook first: "Đã rõ" or "Vẫn cần hỏi"
-    await route(ctx, user, question)
+    await route(ctx, user, question, decision=decision)
 
 
 async def still_ask(ctx: Ctx, args: str) -> None:
@@ -58,10 +60,14 @@ async def still_ask(ctx: Ctx, args: str) -> None:
     await route(ctx, user, data["question"], suggested=data["entries"])
 
 
-async def route(ctx: Ctx, user: User, question: str, suggested: list[int] | None = None) -> None:
+async def route(
+    ctx: Ctx, user: User, question: str, suggested: list[int] | None = None,
+    decision: Decision | None = None,
+) -> None:
     """Open the ticket in the area the router is sure of, or ask the cadre to choose among the
     likeliest two or three (with "Lĩnh vực khác…" for the full list)."""
-    decision = ctx.settings.router.decide(question, ctx.settings.areas)
+    if decision is None:
+        decision = ctx.settings.router.decide(question, ctx.settings.areas)
     if decision.area is not None:
         await open_ticket(ctx, user, question, decision.area, suggested,
                           routed_by="auto", score=decision.confidence)

@@ -6,8 +6,8 @@ from typing import Any
 
 from handlers.context import Ctx
 from handlers.errors import HotlineError, NotAllowed, UsageError
-from handlers.intake.routing import classify
 from handlers.messages import Choice
+from handlers.settings import AreaSpec
 from handlers.texts import format as fmt
 from handlers.texts import intake as t
 from handlers.texts.words import EDIT, RETIRE
@@ -35,9 +35,9 @@ def _preview(entry: HandbookEntry, width: int = 160) -> str:
     return first if len(first) <= width else first[: width - 1] + "…"
 
 
-async def suggest(ctx: Ctx, question: str) -> bool:
-    """Show the handbook's answers to a question; False (nothing shown) when none fits."""
-    area, _ = classify(question, ctx.settings.areas)
+async def suggest(ctx: Ctx, question: str, area: AreaSpec | None) -> bool:
+    """Show the handbook's answers to a question, among those of `area` (the router's, when
+    sure) and of no area; False (nothing shown) when none fits."""
     hits = good_matches(
         await handbook.search(ctx.session, question, area=area.code if area else None)
     )
