@@ -253,6 +253,7 @@ async def claim_heads(
             update(OutboxMessage)
             .where(col(OutboxMessage.id).in_([r.id for r in rows]))
             .values(claimed_by=owner, claimed_until=now + lease)
+            .execution_options(synchronize_session=False)  # the rows are the sender's, unread
         )
     return rows
 
@@ -317,6 +318,7 @@ async def mark_sent(session: AsyncSession, ids: Sequence[int], now: datetime) ->
             update(OutboxMessage)
             .where(col(OutboxMessage.id).in_(ids))
             .values(status="sent", sent_at=now, attempts=col(OutboxMessage.attempts) + 1)
+            .execution_options(synchronize_session=False)  # rows of an earlier session
         )
 
 
