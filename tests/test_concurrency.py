@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from handlers import core
 from handlers.core import APOLOGY, Hotline
+from handlers.errors import HotlineError
 from handlers.intake import handbook
 from handlers.messages import ChatRef, Identity, Inbound
 from storage.models import OutboxMessage, ProcessedUpdate, Ticket
@@ -116,3 +117,35 @@ async def test_a_bug_in_one_message_of_a_batch_costs_only_that_message(hx, monke
             select(OutboxMessage.chat_id).where(OutboxMessage.text == APOLOGY)
         )).scalars().all()
     assert (tickets, list(apologies), processed - before) == (7, ["d3"], 8)
+
+
+async def test_a_mistake_found_after_a_write_undoes_only_that_message(hx, monkeypatch):
+    """No savepoints: a HotlineError raised after the handler wrote something rolls the batch
+    back; the others are handled again and keep one ticket each, the one refused keeps none
+    of its writes and gets its answer once, and every delivery is recorded once."""
+    cadres = [f"e{i}" for i in range(8)]
+    for who in cadres:
+        await hx.register(who)
+    dispatch = core.dispatch
+
+    async def writes_then_refuses(ctx):  # type: ignore[no-untyped-def]
+        if ctx.msg.sender.user_id == "e3":
+            await ctx.reply("written before the refusal")
+            await ctx.session.flush()
+            raise HotlineError("refused after a write")
+        await dispatch(ctx)
+
+    monkeypatch.setattr(core, "dispatch", writes_then_refuses)
+    async with hx.db.session() as s:
+        before = (await s.execute(select(func.count()).select_from(ProcessedUpdate))).scalar_one()
+    await asyncio.gather(*(
+        hx.hotline.handle(question(who, f"Hồ sơ cấp sổ đỏ lần đầu của {who} gồm gì?")) for who in cadres
+    ))
+    async with hx.db.session() as s:
+        tickets = (await s.execute(select(func.count()).select_from(Ticket))).scalar_one()
+        processed = (await s.execute(select(func.count()).select_from(ProcessedUpdate))).scalar_one()
+        to_e3 = (await s.execute(
+            select(OutboxMessage.text).where(OutboxMessage.chat_id == "e3")
+        )).scalars().all()
+    assert (tickets, processed - before) == (7, 8)
+    assert "written before the refusal" not in to_e3 and to_e3.count("refused after a write") == 1
