@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.channels.config import ChannelConfig, TelegramConfig
-from handlers.intake.routing import MIN_MARGIN, Router
+from handlers.intake.routing import MIN_MARGIN, MIN_PROBABILITY, Router
 from handlers.messages import Identity, topic_key
 from handlers.settings import AreaSpec, Deadlines, FollowupSettings, GroupSpec, HotlineSettings
 from handlers.texts import desk as desk_texts
@@ -109,7 +109,7 @@ class RoutingConfig(_Section):
     # where the trained router is kept; "" routes by keywords only and never trains
     model_file: str = ""
     # the model's top probability needed to route without asking the cadre to choose
-    threshold: float = Field(default=0.4, gt=0, lt=1)
+    threshold: float = Field(default=MIN_PROBABILITY, gt=0, lt=1)
     # … and the lead of that area over the second (two close areas are where it goes wrong)
     margin: float = Field(default=MIN_MARGIN, ge=0, lt=1)
     retrain_every: int = Field(default=20, ge=1)  # new labelled tickets between retrainings

@@ -40,12 +40,14 @@ def test_platform_limits_are_configurable(tmp_path):
     assert load_config(path).telegram.limits() == ChannelLimits(0, 1, 15)
 
 
-def test_routing_margin_reaches_the_router(tmp_path):
+def test_routing_rule_reaches_the_router(tmp_path):
     path = tmp_path / "c.toml"
-    path.write_text(EXAMPLE.read_text(encoding="utf-8").replace("margin = 0.42", "margin = 0.1", 1),
-                    encoding="utf-8")
-    assert load_config(EXAMPLE).settings().router.margin == 0.42
-    assert load_config(path).settings().router.margin == 0.1
+    path.write_text(EXAMPLE.read_text(encoding="utf-8").replace("margin = 0.38", "margin = 0.1", 1)
+                    .replace("threshold = 0.46", "threshold = 0.7", 1), encoding="utf-8")
+    router = load_config(EXAMPLE).settings().router
+    assert (router.threshold, router.margin) == (0.46, 0.38)
+    router = load_config(path).settings().router
+    assert (router.threshold, router.margin) == (0.7, 0.1)
 
 
 def test_claim_lease_reaches_the_sender(tmp_path):

@@ -1,8 +1,10 @@
 """The trained side of routing: a scikit-learn text classifier over folded Vietnamese.
 
 Features (TF-IDF, `Tokens`): diacritic-folded words and word bigrams (cadres type with or
-without diacritics), character n-grams (typos, compounds, word stems), and the configured
-keywords as prior knowledge (a token per area, as often as its keyword words match). Every
+without diacritics; the abbreviations cadres write are spelled out first), character n-grams
+(typos, compounds, word stems), the words and pairs as typed where they carry diacritics (they
+tell apart words that fold alike), and the configured keywords as prior knowledge (a token per
+area, as often as its keyword words match). Every
 keyword is also a short training text of its area, so a deployment with no history and few
 examples still knows its keywords' words. The model is a multinomial logistic regression: a
 linear model whose probabilities are fitted by log loss, so they can decide between routing
@@ -15,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
@@ -35,8 +38,28 @@ from handlers.textutil import fold
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bumped when a saved model can no longer be read by this code
+FORMAT = 2  # bumped when a saved model can no longer be read by this code
 MIN_TEXTS = 2  # an area needs this many training texts to be a class
+# Abbreviations cadres type, folded, and what they stand for: "GCN QSDĐ" then shares its
+# features with the seed examples' "giấy chứng nhận quyền sử dụng đất".
+ABBREVIATIONS = {
+    "ubnd": "uy ban nhan dan", "hdnd": "hoi dong nhan dan", "gcn": "giay chung nhan",
+    "qsdd": "quyen su dung dat", "gcnqsdd": "giay chung nhan quyen su dung dat",
+    "bhyt": "bao hiem y te", "bhxh": "bao hiem xa hoi", "cccd": "can cuoc cong dan",
+    "hkd": "ho kinh doanh", "ntm": "nong thon moi", "gpmb": "giai phong mat bang",
+    "gpxd": "giay phep xay dung", "tthc": "thu tuc hanh chinh", "dvc": "dich vu cong",
+    "cntt": "cong nghe thong tin", "cbcc": "can bo cong chuc", "cbccvc": "can bo cong chuc vien chuc",
+    "tdc": "tai dinh cu", "mttq": "mat tran to quoc", "thcs": "trung hoc co so",
+    "nsnn": "ngan sach nha nuoc", "kbnn": "kho bac nha nuoc", "dtc": "dau tu cong",
+    "vbqppl": "van ban quy pham phap luat", "pccc": "phong chay chua chay",
+    "attp": "an toan thuc pham", "dqtv": "dan quan tu ve", "nvqs": "nghia vu quan su",
+    "hcc": "hanh chinh cong", "btxh": "bao tro xa hoi", "ncc": "nguoi co cong",
+    "kcb": "kham chua benh", "tyt": "tram y te", "csdl": "co so du lieu", "cks": "chu ky so",
+    "ktxh": "kinh te xa hoi", "vpdkdd": "van phong dang ky dat dai",
+    "tnmt": "tai nguyen moi truong", "dtm": "danh gia tac dong moi truong",
+    "ldtbxh": "lao dong thuong binh xa hoi",
+}
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -47,9 +70,10 @@ class Example:
 
 
 class Tokens:
-    """A folded text's features, in one pass: words, word pairs, character 3-5-grams inside
-    words (typos, compounds, stems), and one token `@area` per keyword word matched, so the
-    configured keywords weigh in as prior knowledge. One vectorizer over these tokens costs
+    """A text's features, in one pass: of the folded text (abbreviations spelled out) words,
+    word pairs, character 3-5-grams inside words (typos, compounds, stems) and one token `@area`
+    per keyword word matched, so the configured keywords weigh in as prior knowledge; of the
+    text as typed, `~`words and pairs with diacritics. One vectorizer over these tokens costs
     a third of three separate ones per question."""
 
     def __init__(self, table: tuple[tuple[str, tuple[str, ...]], ...]):
@@ -59,7 +83,8 @@ class Tokens:
             for k in keywords:
                 self.by_first_word.setdefault(k.split()[0], []).append((code, k))
 
-    def __call__(self, text: str) -> list[str]:
+    def __call__(self, raw: str) -> list[str]:
+        text = _WORD.sub(lambda m: ABBREVIATIONS.get(m[0], m[0]), fold(raw))
         words = text.split()
         tokens = words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
         for word in words:
@@ -71,6 +96,10 @@ class Tokens:
             for code, k in self.by_first_word.get(word, ()):
                 if f" {k} " in padded:
                     tokens += [f"@{code}"] * len(k.split())
+        typed = _WORD.findall(raw.lower())
+        tokens += [f"~{w}" for w in typed if not w.isascii()]
+        tokens += [f"~{a} {b}" for a, b in zip(typed, typed[1:], strict=False)
+                   if not (a.isascii() and b.isascii())]
         return tokens
 
 
@@ -96,12 +125,12 @@ class RouteModel:
     def rank(self, question: str) -> list[tuple[str, float]]:
         """Area codes with their probabilities, best first."""
         with config_context(assume_finite=True, skip_parameter_validation=True):  # ~1 ms a call
-            probs = self.pipeline.predict_proba([fold(question)])[0]
+            probs = self.pipeline.predict_proba([question])[0]
         order = np.argsort(-probs)
         return [(self.classes[i], float(probs[i])) for i in order]
 
     def rank_many(self, questions: Sequence[str]) -> list[list[tuple[str, float]]]:
-        probs = self.pipeline.predict_proba([fold(q) for q in questions])
+        probs = self.pipeline.predict_proba(list(questions))
         order = np.argsort(-probs, axis=1)
         return [[(self.classes[i], float(row[i])) for i in idx]
                 for row, idx in zip(probs, order, strict=True)]
@@ -122,7 +151,7 @@ def train(areas: Sequence[AreaSpec], examples: Sequence[Example]) -> RouteModel:
                               ("nb", ComplementNB(alpha=0.3))], voting="soft", weights=[0.6, 0.4])
     pipeline = Pipeline([("features", features), ("model", model)])
     with threadpool_limits(1):  # BLAS threads fight over a shared machine's cores: 5× slower
-        pipeline.fit([fold(e.text) for e in kept], [e.area for e in kept],
+        pipeline.fit([e.text for e in kept], [e.area for e in kept],
                      model__sample_weight=np.array([e.weight for e in kept]))
     if hasattr(features, "stop_words_"):  # every pruned n-gram, kept only for introspection
         del features.stop_words_

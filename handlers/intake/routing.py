@@ -20,11 +20,12 @@ if TYPE_CHECKING:  # settings holds the router: import its types for annotations
     from handlers.settings import AreaSpec
 
 MAX_CHOICES = 3
-MIN_CHOICE_PROBABILITY = 0.05  # a third choice this unlikely is noise, not help
-# The model routes only when its top area also leads the second by this much: two close areas
-# are where it goes wrong. Chosen by 5-fold cross-validation of the training side to keep wrong
-# routes ≤ 2% (bench/routing_cv.py); with it the default threshold 0.4 never binds.
-MIN_MARGIN = 0.42
+MIN_CHOICE_PROBABILITY = 0.02  # a third choice this unlikely is noise (by CV: 0.05 lost 0.4% of hits)
+# The model routes only when its top area has at least MIN_PROBABILITY and leads the second by
+# MIN_MARGIN: two close areas are where it goes wrong. Both chosen by cross-validation of the
+# training side (3× 5 folds, bench/routing_cv.py) to route the most right with ≤ 2% wrong.
+MIN_PROBABILITY = 0.46
+MIN_MARGIN = 0.38
 
 
 def score_areas(question: str, areas: Sequence[AreaSpec]) -> list[tuple[float, AreaSpec]]:
@@ -85,7 +86,7 @@ class Decision:
 class Router:
     """Holds the current model (None: keywords only); shared by every handler of the app."""
 
-    threshold: float = 0.4  # the model's top probability needed to route without asking
+    threshold: float = MIN_PROBABILITY  # the model's top probability needed to route without asking
     margin: float = MIN_MARGIN  # … and its lead over the second area
     model: RouteModel | None = field(default=None, repr=False)
 
