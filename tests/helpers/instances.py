@@ -28,11 +28,12 @@ def area_word(i: int) -> str:
 def telegram_config(
     path: Path, server: FakeTelegram, db_url: str, *, areas: int = 1,
     webhook_port: int | None = None, ops_port: int | None = None, tick_seconds: float = 60,
-    response_hours: float = 8, schedule: str = "",
+    response_hours: float = 8, schedule: str = "", lease: float = 60,
 ) -> Path:
     """A bot on the fake Telegram server, polling or with a webhook listener on
     `webhook_port`; `areas` areas, each with its own group (Telegram allows ~20 messages a
-    minute into one group: many cards need many groups); `schedule`: more [schedule] lines."""
+    minute into one group: many cards need many groups); `schedule`: more [schedule] lines;
+    `lease`: the sender's claim lease in seconds (how long a killed instance's rows wait)."""
     mode = (
         # the public https address a TLS proxy serves; the tests post to the port directly
         f'mode = "webhook"\nwebhook_url = "https://hotline.example.invalid/telegram"\n'
@@ -63,6 +64,8 @@ policy = "open"
 supervisors = ["telegram:{BOSS}"]
 [limits]
 flood_per_minute = 0
+[outbox]
+claim_lease_seconds = {lease}
 [schedule]
 business_hours = false
 tick_seconds = {tick_seconds}
@@ -109,7 +112,7 @@ class BotProcess:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=30)
+                self.proc.wait(timeout=120)  # a bound: at load 15 a clean stop outlasted 30 s
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
