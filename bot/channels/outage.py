@@ -54,13 +54,18 @@ class OutageWatch:
             self.down_since = now
         if self.alerted or now - self.down_since < self.after:
             return
-        lasted = _duration(now - self.down_since)
-        self.alerted = await self._tell(
-            t.CHANNEL_DOWN.format(channel=self.label, lasted=lasted, reason=reason[:200])
+        since = self.down_since
+        # claimed before the await: a send failing meanwhile (the sender runs beside polling)
+        # must not tell the supervisors a second time; given back if the notice was not queued
+        self.alerted = True
+        told = await self._tell(
+            t.CHANNEL_DOWN.format(channel=self.label, lasted=_duration(now - since),
+                                  reason=reason[:200])
         )
-        if self.alerted:
-            log.error("%s: unreachable for %.0fs; supervisors told", self.label.lower(),
-                      now - self.down_since)
+        if self.down_since == since:  # not over meanwhile (succeeded() resets it all)
+            self.alerted = told
+        if told:
+            log.error("%s: unreachable for %.0fs; supervisors told", self.label.lower(), now - since)
 
     async def succeeded(self) -> None:
         """A good call: the outage (if any) is over; tell them if they were told it began."""
@@ -79,6 +84,7 @@ class OutageWatch:
         """The token was refused: the channel stops; one notice so someone fixes it."""
         if self.token_alerted:
             return
+        self.token_alerted = True  # claimed before the await, as in failed()
         self.token_alerted = await self._tell(
             t.TOKEN_REFUSED.format(channel=self.label)
         )
