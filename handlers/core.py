@@ -274,8 +274,7 @@ class Hotline:
     async def _dispatch_in_batch(ctx: Ctx) -> None:
         """A user's mistake (HotlineError) found before the handler wrote anything is answered
         within the batch; one found after its first write undoes the batch (no savepoints)."""
-        await ctx.session.flush()  # the messages before it: their writes are not its own
-        before = await writes(ctx.session)
+        before = await writes(ctx.session)  # flushed: the earlier messages' writes are not its own
         try:
             await dispatch(ctx)
         except HotlineError as err:

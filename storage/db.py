@@ -158,8 +158,10 @@ class Database:
 
 
 async def writes(session: AsyncSession) -> int:
-    """How many statements other than SELECT the session's connection has run (a counter:
-    compare two readings to learn whether anything was written in between)."""
+    """How many statements other than SELECT the session's connection has run, its pending
+    changes flushed first (a counter: compare two readings to learn whether anything was
+    written in between)."""
+    await session.flush()
     conn = await session.connection()
     return int(conn.sync_connection.info.get(WRITES, 0)) if conn.sync_connection else 0
 
