@@ -3,6 +3,7 @@ a network guard that fails any test trying to leave 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
 import socket
@@ -14,7 +15,36 @@ from storage.db import Database
 from tests.fakes.telegram_server import FakeTelegram
 from tests.helpers.harness import make_harness
 
-POSTGRES_URL = os.environ.get("HOTLINE_TEST_POSTGRES_URL")
+
+def _worker_database(url: str | None) -> str | None:
+    """Under pytest-xdist (`pytest -n 2`) each worker has a database of its own beside the
+    configured one (`test_gw0`, …), made on first use: a worker emptying its database never
+    pulls rows from under another's test."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    own = make_url(url).set(database=f"{make_url(url).database}_{worker}")
+
+    async def create() -> None:
+        engine = create_async_engine(own.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                found = await conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                           {"name": own.database})
+                if not found.scalar():
+                    await conn.exec_driver_sql(f'CREATE DATABASE "{own.database}"')
+        finally:
+            await engine.dispose()
+
+    asyncio.run(create())
+    return own.render_as_string(hide_password=False)
+
+
+POSTGRES_URL = _worker_database(os.environ.get("HOTLINE_TEST_POSTGRES_URL"))
 _LOCAL = {"127.0.0.1", "::1", "localhost"}
 
 
