@@ -27,7 +27,7 @@ from handlers.texts import ops
 from handlers.texts import supervisor as t
 from storage import repo
 from storage.db import Database
-from storage.models import OutboxMessage, Ticket
+from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -263,14 +263,14 @@ class OutboxSender(Worker):
                 session, row.ticket_id, "delivery_failed", "bot", now,
                 t.DELIVERY_FAILED_EVENT.format(channel=row.channel, chat_id=row.chat_id, reason=reason[:200]),
             )
-            ticket = await session.get(Ticket, row.ticket_id)
+            ticket = await repo.get_ticket(session, row.ticket_id)
             area = ticket.area_code if ticket else None
         if not to_supervisor:
             about = t.ABOUT_TICKET.format(number=row.ticket_id) if row.ticket_id else ""
             for sup in self.supervisors:
                 if self.settings is not None and not self.settings.oversees(sup, area):
                     continue
-                session.add(OutboxMessage(
+                repo.queue_message(session, OutboxMessage(
                     channel=sup.channel, chat_id=sup.user_id, ticket_id=row.ticket_id,
                     text=t.DELIVERY_FAILED.format(about=about, channel=row.channel,
                                                   chat_id=row.chat_id, reason=reason[:200]),
