@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 
+from bot.channels.base import Failure, SendError
 from handlers.texts import supervisor as t
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,19 @@ class OutageWatch:
             await self._tell(
                 t.CHANNEL_BACK.format(channel=self.label, lasted=lasted)
             )
+
+    async def send_error(self, kind: Failure, reason: str, wait: float | None = None) -> SendError:
+        """A failed send, as classify() judged it, as the outbox understands it; the outage
+        and token notices told on the way. `wait`: how long to hold the message back."""
+        if kind is Failure.UNAUTHORIZED:
+            # a bad token is fixed by the operator and a restart; keep the message till then
+            await self.unauthorized()
+            return SendError(reason, retry_after=300.0)
+        if kind is Failure.PERMANENT:  # bot blocked, chat not found, bad request, file too big
+            return SendError(reason, permanent=True)
+        if kind is Failure.TRANSIENT:
+            await self.failed(reason)
+        return SendError(reason, retry_after=wait)
 
     async def unauthorized(self) -> None:
         """The token was refused: the channel stops; one notice so someone fixes it."""

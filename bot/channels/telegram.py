@@ -511,16 +511,8 @@ class TelegramChannel:
     async def _send_error(self, err: BaseException) -> SendError:
         """A failed send as the outbox understands it, decided by classify()."""
         kind = failure(err)
-        if kind is Failure.RATE_LIMITED:
-            return SendError(_reason(err), retry_after=float(getattr(err, "retry_after", 1)))
-        if kind is Failure.UNAUTHORIZED:
-            # a bad token is fixed by the operator and a restart; keep the message till then
-            await self.outage.unauthorized()
-            return SendError(_reason(err), retry_after=300.0)
-        if kind is Failure.PERMANENT:  # bot blocked, chat not found, bad request, file too big
-            return SendError(_reason(err), permanent=True)
-        await self.outage.failed(_reason(err))
-        return SendError(_reason(err))
+        wait = float(getattr(err, "retry_after", 1)) if kind is Failure.RATE_LIMITED else None
+        return await self.outage.send_error(kind, _reason(err), wait)
 
     async def _copy(self, chat_id: int | str, thread: int | None, source: str, source_id: str) -> str:
         """The user's attachment copied in; when it cannot be (deleted, not a Telegram message)

@@ -453,15 +453,7 @@ class ZaloChannel:
 
     async def _send_error(self, err: ZaloError) -> SendError:
         """Zalo's error as the outbox understands it (never with the token or the text)."""
-        kind = err.kind
-        if kind is Failure.RATE_LIMITED:
-            # no retry_after from Zalo: our own growing wait pauses the whole channel
-            return SendError(str(err), retry_after=err.retry_after or self.throttle.next())
-        if kind is Failure.UNAUTHORIZED:
-            # a bad token is fixed by the operator and a restart; keep the message till then
-            await self.outage.unauthorized()
-            return SendError(str(err), retry_after=300.0)
-        if kind is Failure.PERMANENT:
-            return SendError(str(err), permanent=True)  # invalid chat, text too long…
-        await self.outage.failed(str(err))
-        return SendError(str(err), retry_after=err.retry_after)
+        # no retry_after from Zalo on a 429: our own growing wait pauses the whole channel
+        rate_limited = err.kind is Failure.RATE_LIMITED
+        wait = (err.retry_after or self.throttle.next()) if rate_limited else err.retry_after
+        return await self.outage.send_error(err.kind, str(err), wait)
