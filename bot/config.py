@@ -353,6 +353,8 @@ def load_config(path: str | Path) -> Config:
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise ConfigError(f"{where}: {first['msg']}") from None
+        # pydantic prefixes a validator's own message with "Value error, ": the reader wants ours
+        msg = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{where}: {msg}") from None
     _check_references(cfg)
     return cfg
