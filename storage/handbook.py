@@ -65,6 +65,7 @@ def search_text(question: str, answer: str) -> str:
 
 QUERY_TERMS = 6
 ENTRIES = "#entries"  # a pseudo-term in every current entry (terms are [a-z0-9_]): their number
+EMPTY = "handbook_empty"  # session.info: this transaction found no current entry (and changed none)
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ async def save(session: AsyncSession, entry: HandbookEntry) -> HandbookEntry:
 async def _count_terms(session: AsyncSession, changed: set[str], step: int) -> None:
     if not changed:
         return
+    session.info.pop(EMPTY, None)
     rows = {
         r.term: r for r in (await session.execute(
             select(HandbookTerm).where(col(HandbookTerm.term).in_(sorted(changed)))
@@ -203,6 +205,7 @@ async def set_outcome(session: AsyncSession, use_id: int, outcome: str) -> None:
 
 
 async def clear(session: AsyncSession) -> None:
+    session.info.pop(EMPTY, None)
     await session.execute(delete(HandbookEntry))
     await session.execute(delete(HandbookTerm))
     if session.get_bind().dialect.name == "sqlite":
@@ -214,7 +217,10 @@ async def search(
     candidates: int = 10,
 ) -> list[Hit]:
     """Best current entries for a question, ranked by BM25 (ts_rank on PostgreSQL) with the
-    question's likely area as a signal; each hit says how much of the question it covers."""
+    question's likely area as a signal; each hit says how much of the question it covers.
+    An empty handbook is looked up once per transaction (a batch of questions asks once)."""
+    if session.info.get(EMPTY):
+        return []
     words = terms(question)
     if not words:
         return []
@@ -225,7 +231,8 @@ async def search(
         )).scalars()
     }
     total_entries = df.pop(ENTRIES, None)
-    if total_entries == 0:  # an empty handbook costs a question this one query
+    if total_entries == 0:  # an empty handbook costs a transaction this one query
+        session.info[EMPTY] = True
         return []
     df = {t: n for t, n in df.items() if n > 0}
     if total_entries is None:  # counts kept before ENTRIES existed: count once, slowly
