@@ -14,13 +14,12 @@ from datetime import datetime, time
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers.context import Outbound
 from handlers.core import Hotline
 from handlers.desk import followups
-from storage.models import OutboxMessage
+from storage import repo
 
 log = logging.getLogger(__name__)
 
@@ -75,16 +74,10 @@ async def run_tick(hotline: Hotline, jobs: Jobs, counted: Callable[[int], None])
     number of messages the tick queued."""
 
     async def work() -> None:
-        queued: list[OutboxMessage] = []
         async with hotline.db.session() as session:
-            # counted as they are added: a flush during the tick empties session.new
-            def count(_session: object, item: object) -> None:
-                if isinstance(item, OutboxMessage):
-                    queued.append(item)
-
-            event.listen(session.sync_session, "transient_to_pending", count)
             await followups.tick(_outbound(hotline, session, hotline.clock.now()))
-        counted(len(queued))
+            queued = repo.queued(session)
+        counted(queued)
 
     await jobs.run("follow-up tick", work)
 

@@ -13,12 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handlers.messages import ChatRef, Choice, Forward, Identity, Inbound
 from handlers.settings import Deadlines, GroupSpec, HotlineSettings
 from storage import repo
-from storage.models import OutboxMessage, Ticket, User
+from storage.models import Ticket, User
 
 
 def menu_key(chat: ChatRef, who: Identity) -> str:
     """Where one person's pending choices in a group chat (or forum topic) are kept."""
     return f"{chat.topic_key}|{who}"
+
+
+def state_key(msg: Inbound) -> str:
+    """Where the speaker's conversation in this chat is kept."""
+    return menu_key(msg.chat, msg.sender) if msg.chat.kind == "group" else msg.chat.key
 
 
 @dataclass(frozen=True)
@@ -64,23 +69,20 @@ class Outbound:
         elif forward is not None:
             text = f"{text}\n\n{forward.note(chat.channel)}"
             photo_url = forward.photo_url  # the photo itself too, where the channel shows it
-        repo.queue_message(
+        repo.queue(
             self.session,
-            OutboxMessage(
-                channel=chat.channel,
-                chat_id=chat.chat_id,
-                chat_kind=chat.kind,
-                thread_id=chat.thread_id,
-                text=text,
-                choices=json.dumps([[c.label, c.command] for c in choices], ensure_ascii=False),
-                copy_from=json.dumps(list(copy_from)) if copy_from else None,
-                ticket_id=ticket.id if ticket else None,
-                file_path=file[0] if file else None,
-                file_kind=file[1] if file else "document",
-                photo_url=photo_url,
-                created_at=self.now,
-                next_attempt_at=self.now,
-            )
+            channel=chat.channel,
+            chat_id=chat.chat_id,
+            chat_kind=chat.kind,
+            thread_id=chat.thread_id,
+            text=text,
+            choices=json.dumps([[c.label, c.command] for c in choices], ensure_ascii=False),
+            copy_from=json.dumps(list(copy_from)) if copy_from else None,
+            ticket_id=ticket.id if ticket else None,
+            file_path=file[0] if file else None,
+            file_kind=file[1] if file else "document",
+            photo_url=photo_url,
+            now=self.now,
         )
         if menu_for is not None:
             await self.offer(chat, menu_for, choices)
@@ -176,8 +178,7 @@ class Ctx(Outbound):
 
     @property
     def state_key(self) -> str:
-        chat = self.msg.chat
-        return menu_key(chat, self.who) if chat.kind == "group" else chat.key
+        return state_key(self.msg)
 
     async def conversation(self) -> Conversation:
         """The speaker's conversation here; what a plain message means in each state is the

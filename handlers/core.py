@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handlers import commands
-from handlers.context import Ctx, Outbound
+from handlers.context import Ctx, Outbound, state_key
 from handlers.desk import groups
 from handlers.errors import HotlineError, UsageError
 from handlers.intake import cadre
@@ -228,11 +228,14 @@ class Hotline:
                 if not item.done.done():
                     item.done.cancel()
 
-    async def _admit(self, session: AsyncSession, item: Queued) -> Ctx | None:
-        """The steps before a handler: the delivery recorded (None: a redelivery), banned
-        people and floods dropped (None), else the handler's context."""
+    async def _admit(self, session: AsyncSession, item: Queued, new: bool | None = None) -> Ctx | None:
+        """The steps before a handler: the delivery recorded (None: a redelivery; `new`: the
+        batch recorded it already), banned people and floods dropped (None), else the
+        handler's context."""
         now = self.clock.now()
-        if item.key and not await repo.mark_processed(session, item.key, now):
+        if new is None and item.key:
+            new = await repo.mark_processed(session, item.key, now)
+        if item.key and not new:
             log.info("skipping redelivered update %s", item.key)
             return None
         ctx = Ctx(session, self.settings, now, self.deadlines, msg=item.msg)
@@ -248,14 +251,20 @@ class Hotline:
         changed = committing = False
         try:
             async with self.db.session() as session:
-                for item in batch:
-                    ctx = await self._admit(session, item)
+                new = await self._preload(session, batch)
+                for item, fresh in zip(batch, new, strict=True):
+                    ctx = await self._admit(session, item, fresh)
                     if ctx is not None:
                         await self._dispatch_in_batch(ctx)
                     handled += 1
                     if ctx is not None and ctx.groups_changed:
                         changed = True
                         break
+                # the messages after a routing change go again: their deliveries are not done
+                await repo.unmark_processed(session, [
+                    item.key for item, fresh in zip(batch[handled:], new[handled:], strict=True)
+                    if item.key and fresh
+                ])
                 committing = True
         except Exception as err:  # HotlineError included: no savepoint undoes one message alone
             if committing:
@@ -269,6 +278,16 @@ class Hotline:
             await self.load_bindings()
         self.on_outbox()
         return handled
+
+    async def _preload(self, session: AsyncSession, batch: list[Queued]) -> list[bool | None]:
+        """The batch's deliveries recorded, and what its handlers will look up loaded, in a
+        few statements for the whole batch instead of a few per message; for each message,
+        whether its delivery is new (None: not deduplicated)."""
+        keys = [item.key for item in batch if item.key]
+        fresh = iter(await repo.mark_processed_many(session, keys, self.clock.now()))
+        await repo.preload(session, [str(item.msg.sender) for item in batch],
+                           [state_key(item.msg) for item in batch])
+        return [next(fresh) if item.key else None for item in batch]
 
     @staticmethod
     async def _dispatch_in_batch(ctx: Ctx) -> None:

@@ -6,16 +6,18 @@ import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel, col
 
+from storage.db import defer_insert, flush_deferred
 from storage.models import (
     Ban,
     ChatState,
@@ -29,6 +31,15 @@ from storage.models import (
     TicketStatus,
     User,
 )
+
+EVENTS = TicketEvent.__table__  # type: ignore[attr-defined]
+OUTBOX = OutboxMessage.__table__  # type: ignore[attr-defined]
+TICKETS = Ticket.__table__  # type: ignore[attr-defined]
+_TICKET_COLUMNS = tuple(c.key for c in TICKETS.columns if c.key != "id")
+_TICKET_DEFAULTS = {name: f.get_default(call_default_factory=True) for name, f in Ticket.model_fields.items()}
+_TICKET_MANAGER = manager_of_class(Ticket)
+_ADD_TICKET = insert(TICKETS).returning(TICKETS.c.id)
+QUEUED = "hotline_queued"  # session.info: outgoing messages queued in this transaction
 
 # --- inbound dedupe -------------------------------------------------------------------------
 
@@ -50,14 +61,65 @@ async def mark_processed(session: AsyncSession, key: str, now: datetime) -> bool
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def mark_processed_many(session: AsyncSession, keys: Sequence[str], now: datetime) -> list[bool]:
+    """`mark_processed` for a batch's deliveries in one INSERT … ON CONFLICT DO NOTHING
+    RETURNING: for each key, whether it is new (a key given twice is new only the first time)."""
+    unique = list(dict.fromkeys(keys))
+    if not unique:
+        return []
+    stmt = (_insert(session, ProcessedUpdate).values([{"key": k, "at": now} for k in unique])
+            .on_conflict_do_nothing().returning(col(ProcessedUpdate.key)))
+    new = set((await session.execute(stmt)).scalars())
+    flags = []
+    for key in keys:
+        flags.append(key in new)
+        new.discard(key)
+    return flags
+
+
+async def unmark_processed(session: AsyncSession, keys: Sequence[str]) -> None:
+    """Forget deliveries recorded in this transaction that it did not handle (handled next)."""
+    if keys:
+        await session.execute(delete(ProcessedUpdate).where(col(ProcessedUpdate.key).in_(keys)))
+
+
+# --- what a batch looks up, loaded at once --------------------------------------------------
+
+PRELOADED = "hotline_preloaded"  # session.info: the rows `preload` loaded (the identity map is weak)
+USERS = "hotline_users"  # session.info: identity → its User, or None for none
+NOT_BANNED = "hotline_not_banned"  # session.info: identities known to have no ban
+NO_STATE = "hotline_no_state"  # session.info: chat-state keys known to have no row
+
+
+async def preload(session: AsyncSession, identities: Sequence[str], state_keys: Sequence[str]) -> None:
+    """What a batch's messages look up one by one — the speakers' users and bans, their chat
+    states — in one SELECT each; `get_user`, `is_banned` and `get_state` then answer from the
+    session for the rest of the transaction (the writes below keep those answers true)."""
+    who, keys = set(identities), set(state_keys)
+    users = (await session.execute(select(User).where(col(User.identity).in_(who)))).scalars().all()
+    bans = (await session.execute(select(Ban).where(col(Ban.identity).in_(who)))).scalars().all()
+    states = (await session.execute(select(ChatState).where(col(ChatState.key).in_(keys)))).scalars().all()
+    session.info.setdefault(PRELOADED, []).extend([*users, *bans, *states])
+    known = session.info.setdefault(USERS, {})
+    for identity in who:
+        known.setdefault(identity, None)
+    known.update({u.identity: u for u in users})
+    session.info.setdefault(NOT_BANNED, set()).update(who - {b.identity for b in bans})
+    session.info.setdefault(NO_STATE, set()).update(keys - {s.key for s in states})
+
+
 # --- users ----------------------------------------------------------------------------------
 
 
 def add_user(session: AsyncSession, user: User) -> None:
     session.add(user)
+    session.info.get(USERS, {}).pop(user.identity, None)  # looked up from now on (flushed first)
 
 
 async def get_user(session: AsyncSession, identity: str) -> User | None:
+    known: dict[str, User | None] = session.info.get(USERS, {})
+    if identity in known:
+        return known[identity]
     return (await session.execute(select(User).where(col(User.identity) == identity))).scalar_one_or_none()
 
 
@@ -66,12 +128,15 @@ async def user_by_id(session: AsyncSession, user_id: int) -> User | None:
 
 
 async def is_banned(session: AsyncSession, identity: str) -> bool:
+    if identity in session.info.get(NOT_BANNED, ()):
+        return False
     return await session.get(Ban, identity) is not None
 
 
 async def ban(session: AsyncSession, identity: str, by: str, reason: str, now: datetime) -> None:
     """Ban someone (a ban already in place is kept as it was)."""
     if not await is_banned(session, identity):
+        session.info.get(NOT_BANNED, set()).discard(identity)
         session.add(Ban(identity=identity, by=by, reason=reason, at=now))
 
 
@@ -96,6 +161,8 @@ async def get_invite(session: AsyncSession, code: str) -> Invite | None:
 
 
 async def get_state(session: AsyncSession, key: str) -> ChatState | None:
+    if key in session.info.get(NO_STATE, ()):
+        return None
     return await session.get(ChatState, key)
 
 
@@ -117,6 +184,7 @@ async def set_state(
         values["choices"] = json.dumps(list(choices), ensure_ascii=False)
     stmt = _insert(session, ChatState).values(key=key, **values)
     await session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=values))
+    session.info.get(NO_STATE, set()).discard(key)  # the row exists now: read it when asked
     # a row this session already loaded shows the new values, without a flush or a reload
     loaded = session.identity_map.get(session.identity_key(ChatState, key))
     if loaded is not None:
@@ -127,12 +195,23 @@ async def set_state(
 # --- tickets --------------------------------------------------------------------------------
 
 
+def new_ticket(**values: object) -> Ticket:
+    """A ticket for `add_ticket`, built the way the ORM builds the rows it loads (the model's
+    defaults, then `values`): SQLModel's constructor validates and instruments each of the
+    ~30 fields, ~680 Python calls a ticket."""
+    ticket: Ticket = _TICKET_MANAGER.new_instance()
+    ticket.__dict__.update(_TICKET_DEFAULTS, **values)
+    return ticket
+
+
 async def add_ticket(session: AsyncSession, ticket: Ticket) -> int:
-    """Store a new ticket; its number (the database gives it at once, for the history)."""
-    session.add(ticket)
-    await session.flush()
-    assert ticket.id is not None
-    return ticket.id
+    """Store a new ticket; its number (the database gives it at once, for the history). One
+    INSERT … RETURNING, not the unit of work: the ticket is not kept in the session (changes
+    to it later in this transaction are not saved; load it with `get_ticket` to change it)."""
+    row = ticket.__dict__
+    number: int = (await session.execute(_ADD_TICKET, {c: row[c] for c in _TICKET_COLUMNS})).scalar_one()
+    set_committed_value(ticket, "id", number)
+    return number
 
 
 async def get_ticket(session: AsyncSession, number: int) -> Ticket | None:
@@ -143,19 +222,20 @@ async def add_event(
     session: AsyncSession, ticket_id: int, kind: str, actor: str, now: datetime,
     text: str = "", actor_name: str = "",
 ) -> None:
-    session.add(
-        TicketEvent(ticket_id=ticket_id, kind=kind, actor=actor, actor_name=actor_name, text=text,
-                    at=now)
-    )
+    """A history line, written with the transaction's other lines in one INSERT (deferred)."""
+    defer_insert(session, EVENTS, {"ticket_id": ticket_id, "kind": kind, "actor": actor,
+                                   "actor_name": actor_name, "text": text, "at": now})
 
 
 async def ticket_events(session: AsyncSession, ticket_id: int) -> Sequence[TicketEvent]:
+    await flush_deferred(session)  # the lines this transaction added are history too
     q = select(TicketEvent).where(col(TicketEvent.ticket_id) == ticket_id).order_by(col(TicketEvent.id))
     return (await session.execute(q)).scalars().all()
 
 
 async def last_answer(session: AsyncSession, ticket_id: int) -> str | None:
     """The text of the newest answer given on a ticket."""
+    await flush_deferred(session)
     q = (
         select(col(TicketEvent.text))
         .where(col(TicketEvent.ticket_id) == ticket_id, col(TicketEvent.kind) == "answer")
@@ -226,6 +306,7 @@ async def claim_heads(
     a head another instance is claiming right now is left to it, not waited for. Oldest first;
     a private message goes before a group notice of the same age (a cadre's ack before the card).
     """
+    await flush_deferred(session)  # rows queued in this transaction (a give-up notice) are heads too
     heads = (
         select(func.min(col(OutboxMessage.id)))
         .where(col(OutboxMessage.status) == "pending")
@@ -267,9 +348,36 @@ async def release_claims(session: AsyncSession, owner: str) -> None:
     )
 
 
+def queue(
+    session: AsyncSession, *, channel: str, chat_id: str, text: str, now: datetime,
+    chat_kind: str = "private", thread_id: str | None = None, choices: str = "[]",
+    copy_from: str | None = None, ticket_id: int | None = None, file_path: str | None = None,
+    file_kind: str = "document", photo_url: str | None = None,
+) -> None:
+    """An outgoing message, written in the transaction of the change that caused it (deferred:
+    the transaction's messages go in one INSERT before its commit, in the order queued)."""
+    defer_insert(session, OUTBOX, {
+        "channel": channel, "chat_id": chat_id, "chat_kind": chat_kind, "thread_id": thread_id,
+        "text": text, "choices": choices, "copy_from": copy_from, "file_path": file_path,
+        "file_kind": file_kind, "photo_url": photo_url, "ticket_id": ticket_id,
+        "status": "pending", "attempts": 0, "last_error": None, "created_at": now,
+        "next_attempt_at": now, "sent_at": None, "claimed_by": None, "claimed_until": None,
+    })
+    session.info[QUEUED] = session.info.get(QUEUED, 0) + 1
+
+
 def queue_message(session: AsyncSession, message: OutboxMessage) -> None:
-    """An outgoing message, written in the transaction of the change that caused it."""
-    session.add(message)
+    """`queue` for a message built as a row (pending, due at its creation)."""
+    assert message.created_at is not None and message.next_attempt_at == message.created_at
+    queue(session, channel=message.channel, chat_id=message.chat_id, text=message.text,
+          now=message.created_at, chat_kind=message.chat_kind, thread_id=message.thread_id,
+          choices=message.choices, copy_from=message.copy_from, ticket_id=message.ticket_id,
+          file_path=message.file_path, file_kind=message.file_kind, photo_url=message.photo_url)
+
+
+def queued(session: AsyncSession) -> int:
+    """How many outgoing messages this transaction has queued."""
+    return int(session.info.get(QUEUED, 0))
 
 
 def add_report_job(session: AsyncSession, job: ReportJob) -> None:
@@ -282,6 +390,7 @@ async def get_report_job(session: AsyncSession, job_id: int) -> ReportJob | None
 
 async def next_outbox_time(session: AsyncSession, after: datetime | None = None) -> datetime | None:
     """When the next pending row falls due (after `after`, when given)."""
+    await flush_deferred(session)
     q = select(func.min(col(OutboxMessage.next_attempt_at))).where(col(OutboxMessage.status) == "pending")
     if after is not None:
         q = q.where(col(OutboxMessage.next_attempt_at) > after)

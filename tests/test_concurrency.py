@@ -149,3 +149,35 @@ async def test_a_mistake_found_after_a_write_undoes_only_that_message(hx, monkey
         )).scalars().all()
     assert (tickets, processed - before) == (7, 8)
     assert "written before the refusal" not in to_e3 and to_e3.count("refused after a write") == 1
+
+
+async def test_one_batch_sees_its_own_ban_binding_and_redelivery(hx):
+    """What a batch loads at its start stays true as its messages change it: a ban stops the
+    banned person's next message, a routing change (/nhom) routes the questions after it and
+    leaves them to be handled once each, and an update delivered twice is handled once."""
+    for who in ("f1", "f2", "f3"):
+        await hx.register(who)
+
+    def said(who: str, text: str, key: str, group: str | None = None) -> Inbound:
+        chat = ChatRef(CH, group, "group") if group else ChatRef(CH, who, "private")
+        return Inbound(sender=Identity(CH, who), chat=chat, text=text, display_name=who,
+                       message_id=key, update_key=key)
+
+    await asyncio.gather(*(hx.hotline.handle(m) for m in [
+        said("sep", "/chan mem:f1 quấy rối", "k1"),
+        said("f1", "Hồ sơ cấp sổ đỏ lần đầu gồm những gì?", "k2"),
+        said("sep", "/nhom cntt", "k3", group="g_new"),
+        said("f2", "Phần mềm chữ ký số báo lỗi đường truyền thì làm sao?", "k4"),
+        said("f3", "Hồ sơ cấp sổ đỏ lần đầu gồm những gì ạ?", "k5"),
+        said("f3", "Hồ sơ cấp sổ đỏ lần đầu gồm những gì ạ?", "k5"),
+    ]))
+    async with hx.db.session() as s:
+        tickets = (await s.execute(select(Ticket.asker_chat, Ticket.group_key).order_by(Ticket.id))).all()
+        keys = (await s.execute(
+            select(ProcessedUpdate.key).where(ProcessedUpdate.key.like(f"{CH}:k%"))  # type: ignore[attr-defined]
+        )).scalars().all()
+    assert tickets == [(f"{CH}:f2", f"{CH}:g_new"), (f"{CH}:f3", f"{CH}:g_dat")]
+    assert sorted(keys) == [f"{CH}:k{i}" for i in range(1, 6)]
+    await hx.sender.deliver_due()
+    to_f3 = [m.text for _, m in hx.channel.sent if m.chat.chat_id == "f3" and "số phiếu #" in m.text]
+    assert len(to_f3) == 1

@@ -125,7 +125,7 @@ async def open_ticket(
 ) -> Ticket:
     group = ctx.settings.group_for_area(area.code)
     assert user.id is not None  # a stored user
-    ticket = Ticket(
+    ticket = repo.new_ticket(
         commune_id=user.commune_id,
         asker_id=user.id,
         asker_chat=ctx.msg.chat.key,
