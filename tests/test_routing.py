@@ -81,6 +81,21 @@ def test_unseen_questions_are_routed_right(eval_model, capsys, cases):
     assert hit >= floor_hit
 
 
+def test_the_scorer_gives_what_scikit_learn_gives(eval_model):
+    """`rank` computes the pipeline's maths itself: same areas, same order, same probabilities
+    on every evaluation question, bad input, and after the model is saved and loaded."""
+    import pickle
+
+    questions = [c.question for f in (EVAL, BLIND) for c in route_learning.read_cases(f)]
+    questions += ["", "😀🙏", "đất " * 1700, "Help me please, error 500 khi ký số", "zzz qqq"]
+    loaded = pickle.loads(pickle.dumps(eval_model))
+    for question, reference in zip(questions, eval_model.rank_many(questions), strict=True):
+        for model in (eval_model, loaded):
+            ranked = model.rank(question)
+            assert [c for c, _ in ranked] == [c for c, _ in reference]
+            assert [p for _, p in ranked] == pytest.approx([p for _, p in reference], abs=1e-9)
+
+
 def test_bad_input_gets_a_clear_choice_list(eval_model):
     router = Router(threshold=0.5, model=eval_model)
     for text in ("", "   ", "😀😀😀🙏🙏", "?!…", "đất " * 1700, "Help me please, the software iOffice "
