@@ -142,7 +142,7 @@ class App:
                 await channel.start(self.metrics.handler(self.hotline.handle))
                 self.running.add(name)
                 log.info("channel %s started", name)
-        self.sender.start()  # on every instance: rows are claimed (storage/repo.py claim_heads)
+        self.sender.start()  # on every instance: rows are claimed (storage/outbox.py claim)
         await self.leadership.run_pass()  # SQLite, or a free lock: lead before start() returns
         self.leadership.start()
         if not self.leadership.is_leader:

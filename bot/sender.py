@@ -6,14 +6,12 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from bot.channels.base import Channel, SendError, is_transient
 from bot.ratelimit import ChannelLimits, RateLimiter
@@ -25,9 +23,10 @@ from handlers.messages import ChatRef, Choice, Outgoing
 from handlers.settings import Clock, HotlineSettings
 from handlers.texts import ops
 from handlers.texts import supervisor as t
-from storage import repo
+from storage import outbox, repo
 from storage.db import Database
 from storage.models import OutboxMessage
+from storage.outbox import Due
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +40,9 @@ IDLE_WAIT = 30.0  # seconds between looks at the outbox when nothing wakes the s
 LEASE = timedelta(seconds=60)
 
 
-def to_outgoing(row: OutboxMessage) -> Outgoing:
-    choices = tuple(Choice(label, command) for label, command in json.loads(row.choices))
+def to_outgoing(row: Due) -> Outgoing:
+    choices = tuple(Choice(label, command) for label, command in json.loads(row.choices)) \
+        if row.choices != "[]" else ()
     copy = json.loads(row.copy_from) if row.copy_from else None
     return Outgoing(
         chat=ChatRef(row.channel, row.chat_id, row.chat_kind, row.thread_id),  # type: ignore[arg-type]
@@ -60,7 +60,7 @@ def to_outgoing(row: OutboxMessage) -> Outgoing:
 class Outcome:
     """What became of one send: accepted (message ids), to retry later, or given up."""
 
-    row: OutboxMessage
+    row: Due
     message_ids: tuple[str, ...] = ()
     error: str | None = None
     retry_in: float | None = None  # None with an error: given up
@@ -123,39 +123,36 @@ class OutboxSender(Worker):
     def resting(self) -> None:
         self._idle.set()
 
-    async def pick(self) -> Sequence[OutboxMessage]:
-        """The claim step: the due head of each chat's queue, leased to this instance
-        (storage/repo.py claim_heads), so that several instances never send a row twice."""
-        async with self.db.session() as session:
-            return await repo.claim_heads(session, self.owner, self.clock.now(), self.lease)
-
     async def release(self) -> None:
         """What this pass claimed and did not finish is free again for any instance."""
         try:
             async with self.db.session() as session:
-                await repo.release_claims(session, self.owner)
+                await outbox.release(session, self.owner)
         except Exception as err:  # the database away: the leases run out by themselves
             log.warning("outbox claims not released (%s)", type(err).__name__)
 
     async def deliver_due(self) -> float:
         """Send what is due; return seconds until something may be sent again."""
+        held: set[int] = set()  # ids claimed in this pass and not yet sent or given up
         try:
-            return await self._deliver_claimed()
+            return await self._deliver(held)
         finally:
-            await self.release()
+            if held:
+                await self.release()
 
-    async def _deliver_claimed(self) -> float:
-        heads = await self.pick()
+    async def _deliver(self, held: set[int]) -> float:
+        async with self.db.session() as session:
+            heads, nxt = await self._claim(session, held, busy=())
         while True:
             batch, throttled = self._admit(heads)
             if not batch:
-                return min(throttled, await self._next_due())
+                return min(throttled, nxt if nxt is not None else await self._next_due())
             outcomes = await asyncio.gather(*(self._send(row) for row in batch))
-            heads = await self._record(outcomes)
+            heads, nxt = await self._record(outcomes, held, busy=())
 
-    def _admit(self, heads: Sequence[OutboxMessage]) -> tuple[list[OutboxMessage], float]:
+    def _admit(self, heads: Sequence[Due]) -> tuple[list[Due], float]:
         """Heads the limits allow now, in priority order; and how long the rest must wait."""
-        batch: list[OutboxMessage] = []
+        batch: list[Due] = []
         throttled = IDLE_WAIT
         now = time.monotonic()
         for row in heads:
@@ -173,14 +170,27 @@ class OutboxSender(Worker):
         return batch, throttled
 
     async def _next_due(self) -> float:
-        now = self.clock.now()
         async with self.db.session() as session:
-            nxt = await repo.next_outbox_time(session, after=now)
-        if nxt is None:
-            return IDLE_WAIT
-        return max(0.05, (nxt - now).total_seconds())
+            return await self._wait_for_next(session)
 
-    async def _send(self, row: OutboxMessage) -> Outcome:
+    async def _wait_for_next(self, session: AsyncSession) -> float:
+        now = self.clock.now()
+        nxt = await outbox.next_due(session, after=now)
+        return IDLE_WAIT if nxt is None else max(0.05, (nxt - now).total_seconds())
+
+    async def _claim(
+        self, session: AsyncSession, held: set[int], busy: Collection[tuple[str, str]]
+    ) -> tuple[list[Due], float | None]:
+        """The due heads, leased to this instance (storage/outbox.py claim), so that several
+        instances never send a row twice; less the chats with a send in flight (their head is
+        that send). With nothing to send, also how long until something falls due."""
+        rows = await outbox.claim(session, self.owner, self.clock.now(), self.lease)
+        held.update(row.id for row in rows)
+        heads = [row for row in rows if (row.channel, row.chat_id) not in busy]
+        nxt = None if heads or busy else await self._wait_for_next(session)
+        return heads, nxt
+
+    async def _send(self, row: Due) -> Outcome:
         channel = self.channels.get(row.channel)
         if channel is None:
             # kept pending, never given up: it goes out once that channel runs again
@@ -212,48 +222,43 @@ class OutboxSender(Worker):
             self.metrics.sends.labels(row.channel).inc()
         return Outcome(row, message_ids=tuple(sent.message_ids))
 
-    async def _record(self, outcomes: Sequence[Outcome]) -> Sequence[OutboxMessage]:
+    async def _record(
+        self, outcomes: Sequence[Outcome], held: set[int], busy: Collection[tuple[str, str]]
+    ) -> tuple[list[Due], float | None]:
         """One transaction for the whole pass: sent rows, links to tickets, retries, failures,
         and then the next pass's claim (a chat's next row is its head once this one is sent):
         one commit per pass instead of two."""
         now = self.clock.now()
         async with self.db.session() as session:
             sent = [o for o in outcomes if o.sent]
-            await repo.mark_sent(session, [o.row.id for o in sent if o.row.id is not None], now)
-            await repo.add_links(session, [
+            await outbox.mark_sent(session, [o.row.id for o in sent], now)
+            await outbox.add_links(session, [
                 {"channel": o.row.channel, "chat_id": o.row.chat_id, "message_id": message_id,
                  "ticket_id": o.row.ticket_id}
                 for o in sent if o.row.ticket_id is not None for message_id in o.message_ids
             ])
+            held.difference_update(o.row.id for o in sent)
             for o in outcomes:
                 if o.sent or o.skipped:
                     continue
                 if o.retry_in is None:
                     await self._give_up(session, o.row, o.error or "", now)
+                    held.discard(o.row.id)
                 else:
                     await self._retry_later(session, o.row, o.error or "", o.retry_in, now)
-            return await repo.claim_heads(session, self.owner, self.clock.now(), self.lease)
+            return await self._claim(session, held, busy)
 
     async def _retry_later(
-        self, session: AsyncSession, row: OutboxMessage, reason: str, retry_in: float, now: datetime
+        self, session: AsyncSession, row: Due, reason: str, retry_in: float, now: datetime
     ) -> None:
-        await session.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id) == row.id)
-            .values(attempts=col(OutboxMessage.attempts) + 1, last_error=reason[:500],
-                    next_attempt_at=now + timedelta(seconds=retry_in))
-        )
+        await outbox.retry_later(session, row.id, reason, now + timedelta(seconds=retry_in))
         log.warning("outbox row %s to %s delayed %.1fs: %s", row.id, row.channel, retry_in, reason)
 
     async def _give_up(
-        self, session: AsyncSession, row: OutboxMessage, reason: str, now: datetime
+        self, session: AsyncSession, row: Due, reason: str, now: datetime
     ) -> None:
         """Permanent failure: recorded on the ticket, and the supervisors are told (once)."""
-        await session.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id) == row.id)
-            .values(attempts=col(OutboxMessage.attempts) + 1, status="failed", last_error=reason[:500])
-        )
+        await outbox.fail(session, row.id, reason)
         to_supervisor = any(
             s.channel == row.channel and s.user_id == row.chat_id for s in self.supervisors
         )

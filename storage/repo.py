@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
@@ -294,60 +294,6 @@ async def ticket_for_message(
 # --- outbox ---------------------------------------------------------------------------------
 
 
-async def claim_heads(
-    session: AsyncSession, owner: str, now: datetime, lease: timedelta, limit: int = 1000
-) -> Sequence[OutboxMessage]:
-    """Claim, for `owner` until `now + lease`, the first pending row of every chat whose first
-    row is due and not leased to another instance: what this instance may send now.
-
-    Only a chat's head is ever picked, so each chat receives in order — across instances too:
-    a chat's next row becomes its head only once this one is sent — and a chat waiting on a
-    retry or on another instance holds back only its own later rows. FOR UPDATE SKIP LOCKED:
-    a head another instance is claiming right now is left to it, not waited for. Oldest first;
-    a private message goes before a group notice of the same age (a cadre's ack before the card).
-    """
-    await flush_deferred(session)  # rows queued in this transaction (a give-up notice) are heads too
-    heads = (
-        select(func.min(col(OutboxMessage.id)))
-        .where(col(OutboxMessage.status) == "pending")
-        .group_by(col(OutboxMessage.channel), col(OutboxMessage.chat_id))
-    )
-    leased_to_other = and_(  # NULL-safe: it is negated below, and NOT NULL is not true
-        col(OutboxMessage.claimed_until).is_not(None), col(OutboxMessage.claimed_until) > now,
-        col(OutboxMessage.claimed_by).is_not(None), col(OutboxMessage.claimed_by) != owner,
-    )
-    q = (
-        select(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(heads), col(OutboxMessage.status) == "pending",
-               col(OutboxMessage.next_attempt_at) <= now, ~leased_to_other)
-        .order_by(
-            col(OutboxMessage.created_at),
-            case((col(OutboxMessage.chat_kind) == "group", 1), else_=0),
-            col(OutboxMessage.id),
-        )
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    rows = (await session.execute(q)).scalars().all()
-    if rows:
-        await session.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id).in_([r.id for r in rows]))
-            .values(claimed_by=owner, claimed_until=now + lease)
-            .execution_options(synchronize_session=False)  # the rows are the sender's, unread
-        )
-    return rows
-
-
-async def release_claims(session: AsyncSession, owner: str) -> None:
-    """Give back what `owner` claimed and did not finish: another instance may send it now."""
-    await session.execute(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.claimed_by) == owner, col(OutboxMessage.status) == "pending")
-        .values(claimed_by=None, claimed_until=None)
-    )
-
-
 def queue(
     session: AsyncSession, *, channel: str, chat_id: str, text: str, now: datetime,
     chat_kind: str = "private", thread_id: str | None = None, choices: str = "[]",
@@ -388,15 +334,6 @@ async def get_report_job(session: AsyncSession, job_id: int) -> ReportJob | None
     return await session.get(ReportJob, job_id)
 
 
-async def next_outbox_time(session: AsyncSession, after: datetime | None = None) -> datetime | None:
-    """When the next pending row falls due (after `after`, when given)."""
-    await flush_deferred(session)
-    q = select(func.min(col(OutboxMessage.next_attempt_at))).where(col(OutboxMessage.status) == "pending")
-    if after is not None:
-        q = q.where(col(OutboxMessage.next_attempt_at) > after)
-    return (await session.execute(q)).scalar_one_or_none()
-
-
 def _routing_label_filter() -> ColumnElement[bool]:
     """Tickets whose area a person confirmed: chosen by the cadre, corrected by staff, or
     answered by the group it was routed to (old tickets, before routed_by, count by the answer)."""
@@ -418,20 +355,3 @@ async def routing_labels(session: AsyncSession) -> list[tuple[int, str, str, str
     ).order_by(col(Ticket.id))
     # (an id is never NULL; the test only tells the type checker so)
     return [(i, q, a, r) for i, q, a, r in (await session.execute(query)).all() if i is not None]
-
-
-async def mark_sent(session: AsyncSession, ids: Sequence[int], now: datetime) -> None:
-    """Rows the platform accepted, in one statement."""
-    if ids:
-        await session.execute(
-            update(OutboxMessage)
-            .where(col(OutboxMessage.id).in_(ids))
-            .values(status="sent", sent_at=now, attempts=col(OutboxMessage.attempts) + 1)
-            .execution_options(synchronize_session=False)  # rows of an earlier session
-        )
-
-
-async def add_links(session: AsyncSession, links: Sequence[dict[str, object]]) -> None:
-    """Message → ticket links (a message resent after a crash keeps its first link)."""
-    if links:
-        await session.execute(_insert(session, MessageLink).values(list(links)).on_conflict_do_nothing())
