@@ -11,9 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
+from sqlalchemy import select
+from sqlmodel import col
 
 from bot.cli import main
 from handlers.errors import UsageError
@@ -22,11 +24,12 @@ from handlers.reports.excel import TICKET_HEADERS
 from handlers.reports.figures import GroupRow, rank_groups
 from handlers.reports.hours import WorkingHours, percentile
 from handlers.reports.periods import parse_period
-from handlers.reports.rowsheet import RowSheet
+from handlers.reports.rowsheet import LocalSerials, RowSheet, excel_serial
 from handlers.textutil import one_line
 from handlers.worktime import ClockHours, WorkCalendar
-from storage.models import Ticket
-from storage.reports import Counts
+from storage.db import Database
+from storage.models import Ticket, User
+from storage.reports import Counts, epoch_us
 from tests.helpers.harness import FakeClock, make_harness, texts_to
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -204,6 +207,61 @@ def test_appended_rows_are_the_xml_xlsxwriter_writes(rows):
     """The export's fast row path writes exactly what XlsxWriter's typed calls write: numbers,
     dates, escapes (control characters, a literal _xHHHH_, & < >), kept leading spaces."""
     assert _sheet_xml(rows, append=True) == _sheet_xml(rows, append=False)
+
+
+UNIX = datetime(1970, 1, 1, tzinfo=UTC)
+ZONES = [VN, ZoneInfo("Europe/Berlin"), ZoneInfo("America/New_York"), ZoneInfo("Australia/Lord_Howe")]
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - UNIX) // timedelta(microseconds=1)
+
+
+@given(st.datetimes(min_value=datetime(1960, 1, 1), max_value=datetime(2100, 1, 1),  # noqa: DTZ001
+                    timezones=st.just(UTC)), st.sampled_from(ZONES))
+@example(datetime(2026, 3, 29, 0, 59, 59, 999_999, tzinfo=UTC), ZONES[1])  # Berlin's clocks change
+@example(datetime(2026, 3, 29, 1, 0, tzinfo=UTC), ZONES[1])
+@example(datetime(2026, 10, 3, 15, 30, tzinfo=UTC), ZONES[3])  # Lord Howe: half an hour forward
+def test_local_serials_are_the_serials_of_local_datetimes(moment, tz):
+    """The export's dates from microseconds are XlsxWriter's serials of the local datetime,
+    to the last bit; one converter across days whose clocks change."""
+    assert LocalSerials(tz)(_micros(moment)) == excel_serial(moment.astimezone(tz).replace(tzinfo=None))
+
+
+@pytest.mark.parametrize("tz", ZONES)
+def test_local_serials_across_a_change_of_clocks(tz):
+    serial = LocalSerials(tz)
+    for start in (datetime(2026, 3, 27, tzinfo=UTC), datetime(2026, 10, 2, tzinfo=UTC),
+                  datetime(2026, 10, 23, tzinfo=UTC), datetime(2026, 11, 6, tzinfo=UTC)):
+        for step in range(0, 4 * 86400, 433):
+            moment = start + timedelta(seconds=step, microseconds=step * 997 % 1_000_000)
+            assert serial(_micros(moment)) == excel_serial(moment.astimezone(tz).replace(tzinfo=None))
+
+
+async def test_stored_moments_read_back_to_the_microsecond(db_url):
+    """epoch_us on both databases: exact, where SQLite's date functions round to the
+    millisecond (23:59:59.9999 would be the next day)."""
+    moments = [
+        datetime(2026, 11, 30, 23, 59, 59, 999_999, tzinfo=UTC), datetime(2026, 11, 2, 1, 0, tzinfo=UTC),
+        datetime(2026, 11, 2, 1, 0, 0, 500_000, tzinfo=UTC), datetime(2024, 2, 29, 12, 0, 0, 1, tzinfo=UTC),
+        datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+    ]
+    db = Database(db_url)
+    await db.upgrade()
+    try:
+        async with db.session() as s:
+            user = User(identity="console:an", created_at=moments[0])
+            s.add(user)
+            await s.flush()
+            for moment in moments:
+                s.add(Ticket(asker_id=user.id, asker_chat="console:an", area_code="dat_dai",
+                             created_at=moment, first_response_at=moment))
+        async with db.session() as s:
+            first, closed = col(Ticket.first_response_at), col(Ticket.closed_at)
+            rows = (await s.execute(select(col(Ticket.created_at), epoch_us(first), epoch_us(closed)))).all()
+    finally:
+        await db.close()
+    assert sorted(rows) == sorted((m, _micros(m), None) for m in moments)
 
 
 @given(st.text())

@@ -40,7 +40,6 @@ TICKET_WIDTHS = (9, 16, 16, 22, 24, 60, 22, 30, 16, 12, 9, 12, 9)
 QUESTION_CHARS = 1000  # a cell shows the start; /phieu N has the whole question
 DATETIME, DATE = "dd/mm/yyyy hh:mm", "dd/mm/yyyy"  # as the bot writes dates
 AREA_HEADERS = t.AREA_HEADERS
-WAITING = frozenset(TicketStatus.OPEN)
 STILL_OPEN = frozenset((*TicketStatus.OPEN, TicketStatus.WAITING))
 
 
@@ -127,6 +126,8 @@ async def write_workbook(
     area (its communes, most questions first). Rows are streamed, never all in memory."""
     import xlsxwriter
 
+    from handlers.reports.rowsheet import LocalSerials  # imports xlsxwriter too
+
     tz = settings.timezone
     hours = working_hours_for(deadlines, period, now, tz)
     names = labels.commune_names()
@@ -156,24 +157,22 @@ async def write_workbook(
     by_group: dict[str | None, _Cell] = {}
     rows = 0
     status_text = dict(STATUS_TEXT)
-    async for part in db.export_rows(session, period, QUESTION_CHARS, batch):
-        for number, created, due, response_due, first, closed, cid, asker, question, area, gkey, status, \
+    serial = LocalSerials(tz)
+    async for part in db.export_rows(session, period, now, QUESTION_CHARS, batch):
+        for number, created, first, closed, on_time, overdue, cid, asker, question, area, gkey, status, \
                 rating in part:
-            start = created.timestamp()
-            response = hours.hours(start, first.timestamp()) if first is not None else None
+            start = created / 1_000_000  # epoch seconds, as datetime.timestamp() gives them
+            response = hours.hours(start, first / 1_000_000) if first is not None else None
             resolution = (
-                hours.hours(start, closed.timestamp())
+                hours.hours(start, closed / 1_000_000)
                 if closed is not None and status == TicketStatus.CLOSED else None
             )
-            overdue = status in WAITING and due is not None and due < now
-            if first is not None and response_due is not None:
-                on_time: bool | None = first <= response_due
-            else:
-                on_time = False if first is None and overdue else None
+            if on_time is None and first is None and overdue:
+                on_time = False
             tickets.ws.append_row(rows + 1, (
                 number,
-                created.astimezone(tz).replace(tzinfo=None),
-                closed.astimezone(tz).replace(tzinfo=None) if closed is not None else None,
+                serial(created),
+                serial(closed) if closed is not None else None,
                 names.get(cid) if cid is not None else None,
                 asker or None,
                 one_line(question or ""),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_col_to_name
@@ -34,6 +34,40 @@ def excel_serial(moment: datetime) -> float:
     delta = moment - EPOCH
     serial = delta.days + (float(delta.seconds) + float(delta.microseconds) / 1e6) / 86400
     return serial + 1 if serial > 59 else serial  # Excel's 29 February 1900
+
+
+DAY_US = 86_400_000_000
+EPOCH_DAYS = (datetime(1970, 1, 1) - EPOCH).days  # noqa: DTZ001
+
+
+class LocalSerials:
+    """Moments in UTC microseconds since 1970 as Excel serial numbers of the local time in
+    `tz`: exactly excel_serial(moment.astimezone(tz).replace(tzinfo=None)), the float steps
+    included, at a fraction of the cost. The zone's offset is looked up once per UTC day;
+    a day whose two ends differ (the clocks change) is converted moment by moment."""
+
+    def __init__(self, tz: tzinfo):
+        self.tz = tz
+        self._offsets: dict[int, int | None] = {}
+
+    def _offset(self, utc_us: int) -> int:
+        at = datetime.fromtimestamp(utc_us // 1_000_000, UTC).astimezone(self.tz)
+        offset = at.utcoffset()
+        assert offset is not None
+        return offset // timedelta(microseconds=1)
+
+    def __call__(self, utc_us: int) -> float:
+        day = utc_us // DAY_US
+        if day not in self._offsets:
+            start, end = self._offset(day * DAY_US), self._offset((day + 1) * DAY_US - 1)
+            self._offsets[day] = start if start == end else None
+        offset = self._offsets[day]
+        if offset is None:
+            offset = self._offset(utc_us)
+        days, rest = divmod(utc_us + offset, DAY_US)
+        seconds, micro = divmod(rest, 1_000_000)
+        serial = days + EPOCH_DAYS + (float(seconds) + float(micro) / 1e6) / 86400
+        return serial + 1 if serial > 59 else serial  # as excel_serial
 
 
 def inline_text(text: str) -> str:
