@@ -174,14 +174,14 @@ _cells = st.one_of(
 
 def _sheet_xml(rows, append: bool) -> bytes:  # type: ignore[no-untyped-def]
     """The first sheet's XML after a header and `rows`, by RowSheet.append_row or by
-    XlsxWriter's own typed calls."""
+    XlsxWriter's own worksheet and typed calls."""
     import xlsxwriter
 
     with tempfile.TemporaryDirectory() as folder:
         path = f"{folder}/t.xlsx"
         wb = xlsxwriter.Workbook(path, {"constant_memory": True})
         bold, fdt = wb.add_format({"bold": True}), wb.add_format({"num_format": "dd/mm/yyyy hh:mm"})
-        ws = wb.add_worksheet("Phiếu", worksheet_class=RowSheet)
+        ws = wb.add_worksheet("Phiếu", worksheet_class=RowSheet if append else None)
         ws.write_row(0, 0, ["a", "b"], bold)
         for r, values in enumerate(rows, start=1):
             formats = [fdt if isinstance(v, datetime) else None for v in values]

@@ -11,6 +11,7 @@ process (handlers/reports/jobs.py), off the bot's event loop and its write lock.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -43,9 +44,9 @@ AREA_HEADERS = t.AREA_HEADERS
 STILL_OPEN = frozenset((*TicketStatus.OPEN, TicketStatus.WAITING))
 
 
-@dataclass
+@dataclass(slots=True)
 class _Cell:
-    """Per (area, commune) tallies gathered while the tickets stream by."""
+    """Per (area, commune) and per group tallies gathered while the tickets stream by."""
 
     received: int = 0
     responded: int = 0
@@ -54,6 +55,25 @@ class _Cell:
     open: int = 0
     overdue: int = 0
     response: list[float] = field(default_factory=list)
+
+    def add(self, response: float | None, on_time: bool | None, still_open: bool, overdue: bool) -> None:
+        self.received += 1
+        if response is not None:
+            self.responded += 1
+            self.response.append(response)
+        if on_time is True:
+            self.on_time += 1
+        elif on_time is False:
+            self.late += 1
+        self.open += still_open
+        self.overdue += overdue
+
+
+def _cell(cells: dict[Any, _Cell], key: object) -> _Cell:
+    cell = cells.get(key)
+    if cell is None:
+        cell = cells[key] = _Cell()
+    return cell
 
 
 @dataclass
@@ -153,7 +173,7 @@ async def write_workbook(
     fdt = formats["datetime"]
     row_formats = (None, fdt, fdt, *[None] * 10)
 
-    tallies: dict[str, dict[int | None, _Cell]] = {}
+    tallies: defaultdict[str, dict[int | None, _Cell]] = defaultdict(dict)
     by_group: dict[str | None, _Cell] = {}
     rows = 0
     status_text = dict(STATUS_TEXT)
@@ -185,20 +205,9 @@ async def write_workbook(
                 rating,
             ), row_formats)
             rows += 1
-            for cell in (
-                tallies.setdefault(area, {}).setdefault(cid, _Cell()),
-                by_group.setdefault(gkey, _Cell()),
-            ):
-                cell.received += 1
-                if response is not None:
-                    cell.responded += 1
-                    cell.response.append(response)
-                if on_time is True:
-                    cell.on_time += 1
-                elif on_time is False:
-                    cell.late += 1
-                cell.open += status in STILL_OPEN
-                cell.overdue += overdue
+            still_open = status in STILL_OPEN
+            _cell(tallies[area], cid).add(response, on_time, still_open, overdue)
+            _cell(by_group, gkey).add(response, on_time, still_open, overdue)
     tickets.row = rows + 1
     tickets.ws.autofilter(0, 0, rows, len(TICKET_HEADERS) - 1)
 

@@ -6,13 +6,17 @@ tuple per cell, then per string two regex substitutions, two searches and attrib
 when the row is flushed): three quarters of a month's export. `RowSheet.append_row` writes
 the same XML for a row of plain cells (numbers, dates, inline strings) in one piece, straight
 into the row file that constant_memory mode streams to, through the same steps XlsxWriter's
-own row flush takes. tests/test_reports.py compares its sheet XML with XlsxWriter's own,
-byte for byte, so a change inside XlsxWriter shows there.
+own row flush takes; the short strings a sheet repeats (names, areas, statuses) are escaped
+once. At the end the row file is copied into the sheet's XML as bytes (XlsxWriter decodes and
+encodes it again). tests/test_reports.py compares its sheet XML with XlsxWriter's own, byte
+for byte, so a change inside XlsxWriter shows there.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -27,6 +31,7 @@ _SPECIAL = re.compile(r"[\x00-\x08\x0b-\x1f&<>\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 _LITERAL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 Cell = str | int | float | datetime | None
+_CACHED_CHARS, _CACHED_STRINGS = 100, 50_000  # short strings repeat; questions rarely do
 
 
 def excel_serial(moment: datetime) -> float:
@@ -93,7 +98,11 @@ class RowSheet(Worksheet):  # type: ignore[misc]
     """Added with `workbook.add_worksheet(name, worksheet_class=RowSheet)` in a constant_memory
     workbook; the other write methods work as usual for rows before the first appended one."""
 
-    _letters: list[str] = []
+    def __init__(self) -> None:
+        super().__init__()
+        self._letters: list[str] = []
+        self._styles: dict[tuple[Format | None, ...], list[str]] = {}  # per formats of a row
+        self._inline: dict[str, str] = {}  # short strings escaped: names, areas, statuses repeat
 
     def append_row(self, row: int, values: Sequence[Cell], formats: Sequence[Format | None]) -> None:
         """Row `row` (zero-based, after every row written so far), one value per column from
@@ -103,30 +112,57 @@ class RowSheet(Worksheet):  # type: ignore[misc]
             raise ValueError("RowSheet needs a constant_memory workbook")
         if row <= self.previous_row:
             raise ValueError(f"row {row} is not after the last one written")
+        if len(values) != len(formats):
+            raise ValueError("one format per value")
         self._write_single_row(row)  # what XlsxWriter still holds (a header) goes first
-        if len(self._letters) < len(values):
-            self._letters = [xl_col_to_name(c) for c in range(len(values))]
+        styles, inline = self._row_styles(formats), self._inline
         r = row + 1
         cells = [f'<row r="{r}">']
         first = last = -1
-        letters = self._letters
-        for col, (value, fmt) in enumerate(zip(values, formats, strict=True)):
+        for col, value in enumerate(values):
             if value is None:
                 continue
-            letter = letters[col]
-            style = "" if fmt is None else f' s="{fmt._get_xf_index()}"'
-            if isinstance(value, str):
-                cells.append(f'<c r="{letter}{r}"{style} t="inlineStr">{inline_text(value)}</c>')
-            else:
-                if isinstance(value, datetime):
-                    value = excel_serial(value)
-                cells.append(f'<c r="{letter}{r}"{style}><v>{value:.16G}</v></c>')
             if first < 0:
                 first = col
             last = col
+            if isinstance(value, str):
+                text = inline.get(value)
+                if text is None:
+                    text = inline_text(value)
+                    if len(value) <= _CACHED_CHARS and len(inline) < _CACHED_STRINGS:
+                        inline[value] = text
+                cells.append(f'<c r="{self._letters[col]}{r}"{styles[col]} t="inlineStr">{text}</c>')
+            else:
+                if isinstance(value, datetime):
+                    value = excel_serial(value)
+                cells.append(f'<c r="{self._letters[col]}{r}"{styles[col]}><v>{value:.16G}</v></c>')
         if first < 0:
             return
         self._check_dimensions(row, first)
         self._check_dimensions(row, last)
         cells.append("</row>")
         self.fh.write("".join(cells))
+
+    def _row_styles(self, formats: Sequence[Format | None]) -> list[str]:
+        """Each column's style attribute (a row's formats are usually the last row's)."""
+        key = tuple(formats)
+        styles = self._styles.get(key)
+        if styles is None:
+            styles = self._styles[key] = ["" if f is None else f' s="{f._get_xf_index()}"' for f in formats]
+            if len(self._letters) < len(formats):
+                self._letters = [xl_col_to_name(c) for c in range(len(formats))]
+        return styles
+
+    def _write_optimized_sheet_data(self) -> None:
+        """XlsxWriter's copy of the row file into the sheet's XML, as bytes: it decoded and
+        encoded the whole file again (26 MB for a month's tickets)."""
+        if self.dim_rowmin is None or not self.internal_fh:  # nothing written, or in memory
+            super()._write_optimized_sheet_data()
+            return
+        self._xml_start_tag("sheetData")
+        self.row_data_fh.close()
+        self.fh.flush()  # the text written so far, before the bytes that follow it
+        with open(self.row_data_filename, "rb") as rows:
+            shutil.copyfileobj(rows, self.fh.buffer, 1 << 20)
+        os.unlink(self.row_data_filename)
+        self._xml_end_tag("sheetData")
