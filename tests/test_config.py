@@ -43,9 +43,9 @@ def test_platform_limits_are_configurable(tmp_path):
 def test_routing_rule_reaches_the_router(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text(EXAMPLE.read_text(encoding="utf-8").replace("margin = 0.38", "margin = 0.1", 1)
-                    .replace("threshold = 0.46", "threshold = 0.7", 1), encoding="utf-8")
+                    .replace("threshold = 0.50", "threshold = 0.7", 1), encoding="utf-8")
     router = load_config(EXAMPLE).settings().router
-    assert (router.threshold, router.margin) == (0.46, 0.38)
+    assert (router.threshold, router.margin) == (0.50, 0.38)
     router = load_config(path).settings().router
     assert (router.threshold, router.margin) == (0.7, 0.1)
 

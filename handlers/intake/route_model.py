@@ -210,8 +210,10 @@ def train(areas: Sequence[AreaSpec], examples: Sequence[Example]) -> RouteModel:
     rare = 1 if len(kept) < 5_000 else 2  # on a long history, once-seen n-grams are noise and bulk
     features = TfidfVectorizer(analyzer=Tokens(keyword_table(areas)), sublinear_tf=True,
                                min_df=rare, max_features=200_000)
+    # NB smoothing by CV of the training side (bench/routing_cv.py): alpha 0.3 → 0.01 raised
+    # out-of-fold top-1 89.2 → 90.6% and the share routed right at ≤ 2% wrong 69 → 75%
     model = VotingClassifier([("lr", LogisticRegression(C=20, max_iter=1000)),
-                              ("nb", ComplementNB(alpha=0.3))], voting="soft", weights=[0.6, 0.4])
+                              ("nb", ComplementNB(alpha=0.01))], voting="soft", weights=[0.6, 0.4])
     pipeline = Pipeline([("features", features), ("model", model)])
     with threadpool_limits(1):  # BLAS threads fight over a shared machine's cores: 5× slower
         pipeline.fit([e.text for e in kept], [e.area for e in kept],

@@ -24,7 +24,7 @@ MIN_CHOICE_PROBABILITY = 0.02  # a third choice this unlikely is noise (by CV: 0
 # The model routes only when its top area has at least MIN_PROBABILITY and leads the second by
 # MIN_MARGIN: two close areas are where it goes wrong. Both chosen by cross-validation of the
 # training side (3× 5 folds, bench/routing_cv.py) to route the most right with ≤ 2% wrong.
-MIN_PROBABILITY = 0.46
+MIN_PROBABILITY = 0.50
 MIN_MARGIN = 0.38
 
 
