@@ -133,6 +133,8 @@ def split_text(text: str, limit: int) -> list[str]:
     """Parts of at most `limit` UTF-16 code units (an emoji counts two, as a platform may
     count it; never more than `limit` characters either), cut at line ends, at spaces for a
     very long line, never inside a character."""
+    if utf16_len(text) <= limit:  # the common case, in one pass
+        return [text] if text.strip() else []
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):
@@ -193,6 +195,9 @@ class PartSends:
 
     async def send(self, chat_id: str, content: Sequence[str], steps: Sequence[Step]) -> Sent:
         """Run the steps not yet done; each raises SendError when it fails."""
+        if len(steps) == 1:  # nothing to keep: one step either went out or did not
+            sent = await steps[0]()
+            return Sent((sent,) if sent else ())
         key = (chat_id, hashlib.sha256("\x00".join(content).encode()).hexdigest())
         done = self._done.pop(key, [])
         for step in steps[len(done):]:
