@@ -141,14 +141,33 @@ class OutboxSender(Worker):
                 await self.release()
 
     async def _deliver(self, held: set[int]) -> float:
+        """A pipeline, not rounds: a send's result is recorded (with whatever else finished
+        meanwhile, in one transaction that also claims the next heads, new rows included) as
+        soon as it is in, and that chat's next row goes out at once; a slow send holds back
+        only its own chat. At most one send per chat is in flight, so a crash repeats at most
+        one message per chat."""
+        sending: dict[asyncio.Task[Outcome], tuple[str, str]] = {}
         async with self.db.session() as session:
             heads, nxt = await self._claim(session, held, busy=())
-        while True:
-            batch, throttled = self._admit(heads)
-            if not batch:
-                return min(throttled, nxt if nxt is not None else await self._next_due())
-            outcomes = await asyncio.gather(*(self._send(row) for row in batch))
-            heads, nxt = await self._record(outcomes, held, busy=())
+        try:
+            while True:
+                batch, throttled = self._admit(heads)
+                for row in batch:
+                    sending[asyncio.create_task(self._send(row))] = (row.channel, row.chat_id)
+                if not sending:
+                    return min(throttled, nxt if nxt is not None else await self._next_due())
+                # a chat held by its limit is looked at again when its wait is over, even
+                # while the sends in flight take longer
+                timeout = throttled if throttled < IDLE_WAIT else None
+                done, _ = await asyncio.wait(sending, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+                finished = [task for task in sending if task in done]
+                for task in finished:
+                    del sending[task]
+                outcomes = [task.result() for task in finished]
+                heads, nxt = await self._record(outcomes, held, busy=set(sending.values()))
+        finally:
+            for task in sending:  # only when the pass failed: a crash's at-least-once applies
+                task.cancel()
 
     def _admit(self, heads: Sequence[Due]) -> tuple[list[Due], float]:
         """Heads the limits allow now, in priority order; and how long the rest must wait."""
@@ -225,9 +244,9 @@ class OutboxSender(Worker):
     async def _record(
         self, outcomes: Sequence[Outcome], held: set[int], busy: Collection[tuple[str, str]]
     ) -> tuple[list[Due], float | None]:
-        """One transaction for the whole pass: sent rows, links to tickets, retries, failures,
-        and then the next pass's claim (a chat's next row is its head once this one is sent):
-        one commit per pass instead of two."""
+        """One transaction for what finished: sent rows, links to tickets, retries, failures,
+        and then the next claim (a chat's next row is its head once this one is sent): one
+        commit per step of the pipeline."""
         now = self.clock.now()
         async with self.db.session() as session:
             sent = [o for o in outcomes if o.sent]
