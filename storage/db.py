@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Hashable, Mapping
 from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 
@@ -12,6 +12,7 @@ from sqlalchemy import Table, event, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.sql import Executable
 from sqlmodel import SQLModel
 
 from storage import (
@@ -30,8 +31,10 @@ log = logging.getLogger(__name__)
 SUPPORTED = ("sqlite+aiosqlite", "postgresql+asyncpg")
 PING_TIMEOUT = 10.0  # one connection attempt; asyncpg's own default is 60 s
 WRITES = "hotline_writes"  # connection.info: statements other than SELECT run on it so far
-DEFERRED = "hotline_deferred"  # session.info: rows to insert before the commit, by table, in order
+DEFERRED = "hotline_deferred"  # session.info: writes to run before the commit, by statement, in order
 DEFERRED_COUNT = "hotline_deferred_count"  # session.info: rows deferred so far (never decreases)
+DEFERRED_KEYS = "hotline_deferred_keys"  # session.info: the keys of the rows deferred (`defer`)
+_INSERTS: dict[Table, Executable] = {}  # one INSERT per table: deferred rows group by statement
 # PostgreSQL session settings sent at connect (asyncpg `server_settings`): the server probes a
 # silent client after 30 s idle and ends its session after 3 unanswered probes 10 s apart, or
 # when data it sent stays unacknowledged for 60 s. So a leader whose network died silently
@@ -156,21 +159,39 @@ class Database:
         await self.engine.dispose()
 
 
-def defer_insert(session: AsyncSession, table: Table, row: Mapping[str, object]) -> None:
-    """A row written later in this transaction, with the other rows of its table in one
-    statement: before the commit (`Database.session`), or before a read of the table
-    (`flush_deferred`). For append-only rows nobody reads back in the same transaction
-    (outbox messages, ticket history): building an ORM object and flushing it cost ~600
-    Python calls a row. Every row of a table must give the same columns."""
-    session.info.setdefault(DEFERRED, {}).setdefault(table, []).append(row)
+def defer(
+    session: AsyncSession, stmt: Executable, row: Mapping[str, object], key: Hashable | None = None
+) -> None:
+    """A write run later in this transaction, with the other rows of the same statement in one
+    executemany: before the commit (`Database.session`), or at `flush_deferred` — which who
+    reads what it writes calls first. For rows nobody reads back in the transaction that
+    wrote them (outbox messages, ticket history, chat states: building an ORM object and
+    flushing it cost ~600 Python calls a row, a statement ~3 round trips to aiosqlite's
+    thread). `key` names the row, for `is_deferred`."""
+    session.info.setdefault(DEFERRED, {}).setdefault(stmt, []).append(row)
     session.info[DEFERRED_COUNT] = session.info.get(DEFERRED_COUNT, 0) + 1
+    if key is not None:
+        session.info.setdefault(DEFERRED_KEYS, set()).add(key)
+
+
+def defer_insert(session: AsyncSession, table: Table, row: Mapping[str, object]) -> None:
+    """`defer` a row of `table` (every row of a table must give the same columns)."""
+    stmt = _INSERTS.get(table)
+    if stmt is None:
+        stmt = _INSERTS[table] = insert(table)
+    defer(session, stmt, row)
+
+
+def is_deferred(session: AsyncSession, key: Hashable) -> bool:
+    return key in session.info.get(DEFERRED_KEYS, ())
 
 
 async def flush_deferred(session: AsyncSession) -> None:
-    """Write the deferred rows now: one INSERT per table, in the order they were deferred."""
-    pending: dict[Table, list[Mapping[str, object]]] | None = session.info.pop(DEFERRED, None)
-    for table, rows in (pending or {}).items():
-        await session.execute(insert(table), rows)
+    """Run the deferred writes now: one statement each, with its rows in the order deferred."""
+    pending: dict[Executable, list[Mapping[str, object]]] | None = session.info.pop(DEFERRED, None)
+    session.info.pop(DEFERRED_KEYS, None)
+    for stmt, rows in (pending or {}).items():
+        await session.execute(stmt, rows)
 
 
 async def writes(session: AsyncSession) -> int:

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import Table, delete, func, insert, or_, select
 from sqlalchemy.dialects.postgresql import Insert as PgInsert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
@@ -17,7 +17,7 @@ from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import SQLModel, col
 
-from storage.db import defer_insert, flush_deferred
+from storage.db import defer, defer_insert, flush_deferred, is_deferred
 from storage.models import (
     Ban,
     ChatState,
@@ -39,12 +39,14 @@ _TICKET_COLUMNS = tuple(c.key for c in TICKETS.columns if c.key != "id")
 _TICKET_DEFAULTS = {name: f.get_default(call_default_factory=True) for name, f in Ticket.model_fields.items()}
 _TICKET_MANAGER = manager_of_class(Ticket)
 _ADD_TICKET = insert(TICKETS).returning(TICKETS.c.id)
+STATES = ChatState.__table__  # type: ignore[attr-defined]
+PROCESSED = ProcessedUpdate.__table__  # type: ignore[attr-defined]
 QUEUED = "hotline_queued"  # session.info: outgoing messages queued in this transaction
 
 # --- inbound dedupe -------------------------------------------------------------------------
 
 
-def _insert(session: AsyncSession, model: type[SQLModel]) -> PgInsert | SqliteInsert:
+def _insert(session: AsyncSession, model: type[SQLModel] | Table) -> PgInsert | SqliteInsert:
     """INSERT for this session's dialect, so that ON CONFLICT is available (SQLite, PostgreSQL)."""
     dialect = session.get_bind().dialect.name
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(model)
@@ -56,8 +58,8 @@ async def mark_processed(session: AsyncSession, key: str, now: datetime) -> bool
     One INSERT … ON CONFLICT DO NOTHING: a concurrent delivery of the same update waits for
     the first one's transaction instead of failing it.
     """
-    stmt = _insert(session, ProcessedUpdate).values(key=key, at=now).on_conflict_do_nothing()
-    result = await session.execute(stmt)
+    stmt = _insert(session, PROCESSED).on_conflict_do_nothing()
+    result = await session.execute(stmt, {"key": key, "at": now})
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
@@ -67,9 +69,8 @@ async def mark_processed_many(session: AsyncSession, keys: Sequence[str], now: d
     unique = list(dict.fromkeys(keys))
     if not unique:
         return []
-    stmt = (_insert(session, ProcessedUpdate).values([{"key": k, "at": now} for k in unique])
-            .on_conflict_do_nothing().returning(col(ProcessedUpdate.key)))
-    new = set((await session.execute(stmt)).scalars())
+    stmt = _insert(session, PROCESSED).on_conflict_do_nothing().returning(PROCESSED.c.key)
+    new = set((await session.execute(stmt, [{"key": k, "at": now} for k in unique])).scalars())
     flags = []
     for key in keys:
         flags.append(key in new)
@@ -163,6 +164,8 @@ async def get_invite(session: AsyncSession, code: str) -> Invite | None:
 async def get_state(session: AsyncSession, key: str) -> ChatState | None:
     if key in session.info.get(NO_STATE, ()):
         return None
+    if is_deferred(session, (STATES, key)):
+        await flush_deferred(session)
     return await session.get(ChatState, key)
 
 
@@ -173,7 +176,8 @@ async def set_state(
     """Update only the parts given; a state row is created on first use.
 
     One INSERT … ON CONFLICT DO UPDATE: two transactions creating the same row (the first
-    cards into a group) no longer fail one of them with a unique-key error.
+    cards into a group) no longer fail one of them with a unique-key error. Deferred to the
+    commit with the transaction's other chat states (`get_state` writes them first).
     """
     values: dict[str, object] = {"updated_at": now}
     if state is not None:
@@ -182,14 +186,30 @@ async def set_state(
         values["data"] = json.dumps(data, ensure_ascii=False)
     if choices is not None:
         values["choices"] = json.dumps(list(choices), ensure_ascii=False)
-    stmt = _insert(session, ChatState).values(key=key, **values)
-    await session.execute(stmt.on_conflict_do_update(index_elements=["key"], set_=values))
-    session.info.get(NO_STATE, set()).discard(key)  # the row exists now: read it when asked
+    if is_deferred(session, (STATES, key)):  # this chat's earlier write goes first
+        await flush_deferred(session)
+    defer(session, _state_upsert(session, tuple(values)), {"key": key, **values}, key=(STATES, key))
+    session.info.get(NO_STATE, set()).discard(key)  # the row will exist: read it when asked
     # a row this session already loaded shows the new values, without a flush or a reload
     loaded = session.identity_map.get(session.identity_key(ChatState, key))
     if loaded is not None:
         for name, value in values.items():
             set_committed_value(loaded, name, value)
+
+
+_UPSERTS: dict[tuple[str, tuple[str, ...]], PgInsert | SqliteInsert] = {}
+
+
+def _state_upsert(session: AsyncSession, names: tuple[str, ...]) -> PgInsert | SqliteInsert:
+    """The chat-state upsert of these columns, built once per dialect and columns and given
+    its values as parameters (built with its values each time, it cost ~600 Python calls)."""
+    dialect = session.get_bind().dialect.name
+    stmt = _UPSERTS.get((dialect, names))
+    if stmt is None:
+        insert_ = _insert(session, STATES)
+        stmt = _UPSERTS[(dialect, names)] = insert_.on_conflict_do_update(
+            index_elements=["key"], set_={name: insert_.excluded[name] for name in names})
+    return stmt
 
 
 # --- tickets --------------------------------------------------------------------------------

@@ -6,14 +6,14 @@ import asyncio
 import contextlib
 import uuid
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from handlers import core
 from handlers.core import APOLOGY, Hotline
 from handlers.errors import HotlineError
 from handlers.intake import handbook
 from handlers.messages import ChatRef, Identity, Inbound
-from storage.models import OutboxMessage, ProcessedUpdate, Ticket
+from storage.models import ChatState, OutboxMessage, ProcessedUpdate, Ticket
 from tests.helpers.harness import CH
 
 AT_ONCE = 10
@@ -181,3 +181,28 @@ async def test_one_batch_sees_its_own_ban_binding_and_redelivery(hx):
     await hx.sender.deliver_due()
     to_f3 = [m.text for _, m in hx.channel.sent if m.chat.chat_id == "f3" and "số phiếu #" in m.text]
     assert len(to_f3) == 1
+
+
+async def test_a_menu_and_its_answer_in_one_batch(hx):
+    """The chat state a message writes is deferred to the commit, yet the next message of the
+    same person in the same batch reads it: a digit picks from the menu just offered."""
+    question = "Xin hỏi về việc tổ chức hội nghị tổng kết cuối năm"
+    for who in ("h1", "h2"):
+        await hx.register(who)
+    _, menu = (await hx.say("h1", question))[0]  # alone first: which number is the finance area
+    index = [c.command for c in menu.choices].index("/linhvuc tai_chinh") + 1
+    async with hx.db.session() as s:  # no state row yet for h2: the batch writes the first
+        await s.execute(delete(ChatState).where(ChatState.key == f"{CH}:h2"))  # type: ignore[arg-type]
+    before = len(hx.channel.sent)
+    await asyncio.gather(hx.hotline.handle(question_from("h2", question, "m1")),
+                         hx.hotline.handle(question_from("h2", str(index), "m2")))
+    await hx.sender.deliver_due()
+    to_h2 = [m for _, m in hx.channel.sent[before:] if m.chat.chat_id == "h2"]
+    assert [len(m.choices) for m in to_h2][:1] == [len(menu.choices)]
+    assert any(m.ticket_number for m in to_h2)
+    assert any("Tài chính" in m.text for m in to_h2 if m.ticket_number)
+
+
+def question_from(who: str, text: str, key: str) -> Inbound:
+    return Inbound(sender=Identity(CH, who), chat=ChatRef(CH, who, "private"), text=text,
+                   display_name=who, message_id=key, update_key=key)
