@@ -33,6 +33,7 @@ PING_TIMEOUT = 10.0  # one connection attempt; asyncpg's own default is 60 s
 WRITES = "hotline_writes"  # connection.info: statements other than SELECT run on it so far
 DEFERRED = "hotline_deferred"  # session.info: writes to run before the commit, by statement, in order
 DEFERRED_COUNT = "hotline_deferred_count"  # session.info: rows deferred so far (never decreases)
+DEFERRED_RUN = "hotline_deferred_run"  # session.info: statements flush_deferred has run
 DEFERRED_KEYS = "hotline_deferred_keys"  # session.info: the keys of the rows deferred (`defer`)
 _INSERTS: dict[Table, Executable] = {}  # one INSERT per table: deferred rows group by statement
 # PostgreSQL session settings sent at connect (asyncpg `server_settings`): the server probes a
@@ -192,16 +193,19 @@ async def flush_deferred(session: AsyncSession) -> None:
     session.info.pop(DEFERRED_KEYS, None)
     for stmt, rows in (pending or {}).items():
         await session.execute(stmt, rows)
+        session.info[DEFERRED_RUN] = session.info.get(DEFERRED_RUN, 0) + 1
 
 
 async def writes(session: AsyncSession) -> int:
-    """How many statements other than SELECT the session's connection has run, plus the rows
-    deferred, its pending changes flushed first (a counter: compare two readings to learn
-    whether anything was written in between)."""
+    """How many statements other than SELECT the session's connection has run — the rows
+    deferred counted instead of the statements that wrote them —, its pending changes flushed
+    first (a counter: compare two readings to learn whether anything was written in between)."""
     await session.flush()
     conn = await session.connection()
     ran = int(conn.sync_connection.info.get(WRITES, 0)) if conn.sync_connection else 0
-    return ran + int(session.info.get(DEFERRED_COUNT, 0))
+    # a deferred row counts once, when deferred: the statement that writes it later (perhaps
+    # for a read by a later message) is no new write
+    return ran - int(session.info.get(DEFERRED_RUN, 0)) + int(session.info.get(DEFERRED_COUNT, 0))
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

@@ -203,6 +203,28 @@ async def test_a_menu_and_its_answer_in_one_batch(hx):
     assert any("Tài chính" in m.text for m in to_h2 if m.ticket_number)
 
 
+async def test_a_refusal_after_a_read_of_deferred_rows_stays_in_the_batch(hx, monkeypatch):
+    """A refused message that only read what an earlier message of its batch deferred (its
+    chat state) wrote nothing: it is answered in the same transaction, nothing is redone."""
+    await hx.register("r1")
+    sessions = []
+    session = hx.db.session
+
+    def counting():  # type: ignore[no-untyped-def]
+        sessions.append(1)
+        return session()
+
+    monkeypatch.setattr(hx.db, "session", counting)
+    await asyncio.gather(
+        hx.hotline.handle(question_from("r1", "Hồ sơ cấp sổ đỏ lần đầu gồm những gì?", "r-1")),
+        hx.hotline.handle(question_from("r1", "ngắn", "r-2")),
+    )
+    assert len(sessions) == 1
+    await hx.sender.deliver_due()
+    to_r1 = [m.text for _, m in hx.channel.sent if m.chat.chat_id == "r1"]
+    assert sum("số phiếu #" in t for t in to_r1) == 1 and sum("quá ngắn" in t for t in to_r1) == 1
+
+
 def question_from(who: str, text: str, key: str) -> Inbound:
     return Inbound(sender=Identity(CH, who), chat=ChatRef(CH, who, "private"), text=text,
                    display_name=who, message_id=key, update_key=key)
