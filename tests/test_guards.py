@@ -110,34 +110,43 @@ async def test_tickets_of_another_cadre_stay_private(hx):
 
 
 async def test_briefly_locked_sqlite_waits_instead_of_failing(tmp_path):
-    """Another process holds the write lock for a moment: the message is handled after it."""
+    """Another process holds the write lock until the message's first transaction asks for it:
+    the message is handled after it (no fixed hold: the order is what the test sets up)."""
     import sqlite3
     import threading
-    import time
+
+    from sqlalchemy import event
 
     from tests.helpers.harness import make_harness
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'locked.db'}"
     hx = await make_harness(url)
     await hx.register("an")
-    locked, release = threading.Event(), threading.Event()
+    locked, writing, released = threading.Event(), threading.Event(), threading.Event()
+
+    def issued(conn, cursor, statement, *_):  # type: ignore[no-untyped-def]
+        if statement == "BEGIN IMMEDIATE":  # storage/db.py: every transaction takes the lock first
+            writing.set()
 
     def hold_lock() -> None:
         conn = sqlite3.connect(tmp_path / "locked.db")
         conn.execute("BEGIN EXCLUSIVE")
         locked.set()
-        release.wait(5)
-        time.sleep(1.0)
+        writing.wait(600)  # a bound only
         conn.rollback()
+        released.set()
         conn.close()
 
+    event.listen(hx.db.engine.sync_engine, "before_cursor_execute", issued)
     worker = threading.Thread(target=hold_lock)
     worker.start()
-    assert locked.wait(60)  # the other process holds the lock before we ask
-    release.set()
-    n = await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
-    worker.join()
-    assert n == 1
+    try:
+        assert locked.wait(60)  # the other process holds the lock before we ask
+        n = await hx.ask("an", "Cấp sổ đỏ lần đầu cần những giấy tờ gì?")
+    finally:
+        writing.set()
+        worker.join()
+    assert released.is_set() and n == 1
     await hx.db.close()
 
 

@@ -77,6 +77,44 @@ async def test_the_leaders_lock_connection_has_a_server_side_keepalive_of_about_
 
 
 @needs_postgres
+async def test_a_standby_takes_over_at_its_next_check_once_the_leaders_session_ends(
+    empty_postgres,
+):
+    """The leader's process dies (its session ends, as on SIGKILL): the standby's very next
+    check takes the lock, and the old leader, if it lives on, knows it lost at its next."""
+    from bot.leadership import Leadership
+
+    db = Database(empty_postgres)
+    await db.upgrade()
+    changes: dict[str, list[bool]] = {"a": [], "b": []}
+
+    def on_change(name: str):  # type: ignore[no-untyped-def]
+        async def record(leader: bool) -> None:
+            changes[name].append(leader)
+        return record
+
+    first, second = Leadership(db, on_change("a")), Leadership(db, on_change("b"))
+    first.id, second.id = "host:1", "host:2"  # one process plays both instances
+    try:
+        await first.run_pass()
+        await second.run_pass()
+        assert changes == {"a": [True], "b": []}
+        assert first._conn is not None
+        pid = (await first._conn.exec_driver_sql("SELECT pg_backend_pid()")).scalar()
+        await first._conn.commit()
+        async with db.engine.connect() as conn:  # the session ends, as its process died
+            assert (await conn.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")).scalar()
+        await second.run_pass()
+        assert changes == {"a": [True], "b": [True]}
+        await first.run_pass()
+        assert changes == {"a": [True, False], "b": [True]}
+    finally:
+        await first.release()
+        await second.release()
+        await db.close()
+
+
+@needs_postgres
 async def test_four_instances_start_at_once_on_an_empty_database(tmp_path, server, empty_postgres):
     bots = []
     for i in range(4):  # webhook mode: every instance runs its channel, so each says it started
@@ -187,16 +225,15 @@ async def test_two_instances_80_questions_and_the_leader_killed_mid_burst(
                 server.message(uid, question(k, uid, i % areas))
         before = len(server.sent)
         await eventually(lambda: len(server.sent) >= before + 16, "sends before the kill", timeout=600)
-        loop = asyncio.get_running_loop()
         leader.kill()
-        killed_at = loop.time()
         for k in range(each // 2, each):
             for i, uid in enumerate(cadres):
                 server.message(uid, question(k, uid, i % areas))
+        # that the next check after the session ends takes over (no lease waited out) is
+        # test_a_standby_takes_over_at_its_next_check_once_the_leaders_session_ends; this
+        # bound only reports a failure
         await eventually(lambda: "channel telegram started (polling, leader)" in standby.output(),
-                         "the standby takes over", timeout=60)
-        takeover = loop.time() - killed_at
-        assert takeover < 30, takeover
+                         "the standby takes over", timeout=600)
 
         total = len(cadres) * each
         await eventually(

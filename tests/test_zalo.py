@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -326,7 +327,8 @@ async def test_platform_trouble_for_a_while_then_all_delivered_in_order(
     """429, 5xx and a hung call in a row, under a burst: everything arrives once, in order in
     each chat, and nothing is sent while the 429's retry_after runs (no 429 storm)."""
     monkeypatch.setattr(zalo_api, "CALL_TIMEOUT", 1)
-    await start_bot()
+    bot = await start_bot()
+    began, paused = watch_sends(bot.zalo)
     server.fail(1, method="sendMessage", status=429, error_code=429,
                 description="Too Many Requests", retry_after=1)
     server.fail(2, method="sendMessage", status=500)
@@ -355,11 +357,32 @@ async def test_platform_trouble_for_a_while_then_all_delivered_in_order(
 
     statuses = [status for method, _, status in server.call_times if method == "sendMessage"]
     assert statuses.count(429) == 1
-    [hit] = [at for method, at, status in server.call_times if status == 429]
-    # waited out retry_after: no new call (the sender sends to several chats at once, so calls
-    # already in flight beside the one that got the 429 may arrive just after it)
-    assert not [at for method, at, _ in server.call_times
-                if method == "sendMessage" and hit + 0.1 < at < hit + 0.95]
+    # retry_after waited out: no send began from the 429 until its wait was over (sends in
+    # flight beside it may still arrive after it; their start is what counts). On the
+    # sender's own clock, so a slow machine cannot make it fail
+    [(raised_at, retry_after)] = paused
+    assert retry_after == 1
+    assert not [at for at in began if raised_at < at < raised_at + retry_after]
+
+
+def watch_sends(channel: ZaloChannel) -> tuple[list[float], list[tuple[float, float]]]:
+    """When each send began and each (raised at, retry_after) of a send refused with a wait,
+    on the monotonic clock the sender's pause is kept on."""
+    began: list[float] = []
+    paused: list[tuple[float, float]] = []
+    send = channel.send
+
+    async def watched(message: Outgoing) -> Any:
+        began.append(time.monotonic())
+        try:
+            return await send(message)
+        except SendError as err:
+            if err.retry_after is not None:
+                paused.append((time.monotonic(), err.retry_after))
+            raise
+
+    channel.send = watched  # type: ignore[method-assign]
+    return began, paused
 
 
 def storage_down_for(times: int) -> Callable[[App], None]:
