@@ -128,6 +128,22 @@ def empty_schema() -> None:
     the migrations' (as a new deployment finds it)."""
 
 
+@pytest.fixture(scope="session")
+def example_model(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """The example config's router as `hotline routing train` saves it on a new database
+    (seed examples only), trained once per worker: a bot started with it in `data/` loads it
+    instead of awaiting a training of its own (seconds of CPU each start)."""
+    from pathlib import Path
+
+    from bot.config import load_config
+    from handlers.intake import route_model
+
+    areas = load_config(Path(__file__).resolve().parents[1] / "config.example.toml").settings().areas
+    path = tmp_path_factory.mktemp("model") / "routing-model.pickle"
+    route_model.save(route_model.train(areas, route_model.seed_examples(areas)), path)
+    return path.read_bytes()
+
+
 @pytest.fixture
 async def server():
     """A fake Telegram Bot API on 127.0.0.1 (test_zalo.py overrides it with the Zalo one)."""

@@ -182,16 +182,6 @@ class Bot:
                     stream.close()
 
 
-@pytest.fixture(scope="module")
-def model(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    """The example's router, trained once for this module (`hotline routing train`): each bot
-    below loads it at start instead of awaiting a training of its own (seconds under load)."""
-    folder = tmp_path_factory.mktemp("model")
-    result = hotline(folder, "routing", "train", "--config", str(write_config(folder)))
-    assert result.returncode == 0, result.stderr
-    return (folder / "data" / "routing-model.pickle").read_bytes()
-
-
 def digest_at_start(tmp_path: Path, model: bytes) -> Path:
     """Business hours off (every day a working day) and digest time 00:00: every start
     sends today's digest at once, the state where end of input used to crash. The saved
@@ -204,14 +194,14 @@ def digest_at_start(tmp_path: Path, model: bytes) -> Path:
     )
 
 
-def test_end_of_input_right_after_start_exits_cleanly_every_time(tmp_path, model):
+def test_end_of_input_right_after_start_exits_cleanly_every_time(tmp_path, example_model):
     # five starts, each in a folder of its own (a fresh database, the digest sent at start),
     # side by side: both cores busy instead of one, and each start meets the race on its own
     folders = [tmp_path / f"run{i}" for i in range(5)]
     procs = []
     for folder in folders:
         folder.mkdir()
-        config = digest_at_start(folder, model)
+        config = digest_at_start(folder, example_model)
         procs.append(subprocess.Popen(
             [sys.executable, "-m", "bot", "run", "--config", str(config)], stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=folder,
@@ -235,8 +225,8 @@ def side_by_side(tmp_path: Path, config: Callable[[Path], Path]) -> list[Bot]:
     return [Bot(folder, config(folder)) for folder in folders]
 
 
-def test_a_signal_stops_the_running_bot(tmp_path, model):
-    bots = side_by_side(tmp_path, lambda folder: digest_at_start(folder, model))
+def test_a_signal_stops_the_running_bot(tmp_path, example_model):
+    bots = side_by_side(tmp_path, lambda folder: digest_at_start(folder, example_model))
     try:
         for bot in bots:
             bot.wait_for("channel console started")
@@ -263,8 +253,8 @@ def test_a_signal_stops_the_bot_while_it_waits_for_the_database(tmp_path):
     assert not any("Traceback" in "".join(bot.err) for bot in bots)
 
 
-def test_a_signal_stops_the_bot_while_it_makes_an_export(tmp_path, model):
-    bot = Bot(tmp_path, digest_at_start(tmp_path, model))
+def test_a_signal_stops_the_bot_while_it_makes_an_export(tmp_path, example_model):
+    bot = Bot(tmp_path, digest_at_start(tmp_path, example_model))
     bot.say(":as lanhdao")
     bot.say("/xuat nam")
     bot.wait_for("Đang lập báo cáo Excel")
