@@ -23,18 +23,15 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn import config_context
-from sklearn.ensemble import VotingClassifier
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.naive_bayes import ComplementNB
-from sklearn.pipeline import Pipeline
-from threadpoolctl import threadpool_limits
 
 from handlers.settings import AreaSpec
 from handlers.textutil import fold
+
+if TYPE_CHECKING:  # scikit-learn is imported with the first model, not at start (~1 s CPU)
+    from sklearn.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +124,10 @@ class Scorer:
     """
 
     def __init__(self, pipeline: Pipeline):
+        from sklearn.ensemble import VotingClassifier
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.naive_bayes import ComplementNB
+
         features, model = pipeline.named_steps["features"], pipeline.named_steps["model"]
         if not (features.sublinear_tf and features.use_idf and features.norm == "l2"):
             raise ValueError("TF-IDF settings the scorer does not compute")
@@ -192,6 +193,8 @@ class RouteModel:
 
     def rank_many(self, questions: Sequence[str]) -> list[list[tuple[str, float]]]:
         """The same through scikit-learn, for many questions at once (evaluation, the gate)."""
+        from sklearn import config_context
+
         with config_context(assume_finite=True, skip_parameter_validation=True):
             probs = self.pipeline.predict_proba(list(questions))
         order = np.argsort(-probs, axis=1)
@@ -201,6 +204,13 @@ class RouteModel:
 
 def train(areas: Sequence[AreaSpec], examples: Sequence[Example]) -> RouteModel:
     """Fit on the given examples (seed examples and desk labels, each with its weight)."""
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import ComplementNB
+    from sklearn.pipeline import Pipeline
+    from threadpoolctl import threadpool_limits
+
     known = {a.code for a in areas}
     usable = [e for e in examples if e.area in known and fold(e.text)]
     counts = Counter(e.area for e in usable)
