@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import Table, Update, and_, bindparam, case, func, select, update
+from sqlalchemy import Table, Update, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,8 +81,11 @@ _MARK_SENT = (
 )
 _LINK = {"postgresql": pg_insert(LINKS).on_conflict_do_nothing(),
          "sqlite": sqlite_insert(LINKS).on_conflict_do_nothing()}
-_NEXT_DUE = select(func.min(_c.next_attempt_at)).where(
-    _c.status == "pending", _c.next_attempt_at > bindparam("after", type_=_c.next_attempt_at.type))
+_AFTER = bindparam("after", type_=_c.next_attempt_at.type)
+_NEXT_DUE = select(  # a retry falling due, or another instance's lease running out (a crash)
+    func.min(case((_c.next_attempt_at > _AFTER, _c.next_attempt_at))),
+    func.min(case((_c.claimed_until > _AFTER, _c.claimed_until))),
+).where(_c.status == "pending", or_(_c.next_attempt_at > _AFTER, _c.claimed_until > _AFTER))
 
 
 async def claim(
@@ -139,8 +142,10 @@ async def fail(session: AsyncSession, row_id: int, reason: str) -> None:
 
 
 async def next_due(session: AsyncSession, after: datetime) -> datetime | None:
-    """When the next pending row falls due after `after`."""
+    """When the next pending row falls due after `after`: its retry time, or the end of
+    another instance's lease on it (a crashed instance's rows go out as its lease runs out,
+    not at the sender's next idle look, up to half a minute later)."""
     await flush_deferred(session)
-    nxt: datetime | None = (await session.execute(_NEXT_DUE, {"after": after})).scalar_one_or_none()
-    return nxt
+    times = (await session.execute(_NEXT_DUE, {"after": after})).one()
+    return min((t for t in times if t is not None), default=None)
 

@@ -77,13 +77,15 @@ async def test_a_crashed_senders_rows_wait_for_its_lease_then_go_once(db_url):
     db = Database(db_url)
     await db.upgrade()
     clock = FakeClock()
-    await queue(db, clock, claimed_by="dead", claimed_until=clock.now() + LEASE)
+    lease = timedelta(seconds=10)  # shorter than the sender's idle wait
+    await queue(db, clock, claimed_by="dead", claimed_until=clock.now() + lease)
     log: list[tuple[str, Outgoing]] = []
-    sender = OutboxSender(db, {CH: Interleaving(log, "b")}, clock, owner="b")
+    sender = OutboxSender(db, {CH: Interleaving(log, "b")}, clock, owner="b", lease=LEASE)
     try:
-        await sender.deliver_due()
-        assert log == []  # leased to an instance that may still be sending them
-        clock.moment += LEASE + timedelta(seconds=1)
+        # leased to an instance that may still be sending them; looked at again as it runs out
+        assert await sender.deliver_due() == lease.total_seconds()
+        assert log == []
+        clock.moment += lease + timedelta(seconds=1)
         await sender.deliver_due()
         assert len(log) == CHATS * EACH and await pending(db) == 0
     finally:

@@ -40,6 +40,8 @@ max_per_second = 0
 max_per_chat_per_second = 0
 [console]
 enabled = false
+[outbox]
+claim_lease_seconds = 10
 [registration]
 policy = "open"
 [limits]
