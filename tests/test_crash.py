@@ -112,7 +112,7 @@ async def burst(server, bot, url, events_by_sender, kill_after_sends: int) -> No
         # sent `kill_after_sends` messages, and a kill after the burst would prove nothing
         await eventually(
             lambda: len(server.sent) >= start + kill_after_sends or delivered >= total // 2,
-            "sends or deliveries before the kill", timeout=180,
+            "sends or deliveries before the kill",
         )
         bot.kill()
         assert delivered < total, "the burst was over before the kill"
@@ -131,7 +131,7 @@ async def test_sigkill_mid_burst_loses_nothing(tmp_path):
     bot = BotProcess(write_config(tmp_path, server, port), tmp_path / "bot.log")
     bot.start()
     try:
-        await eventually(lambda: server.webhook is not None, "setWebhook", timeout=60)
+        await eventually(lambda: server.webhook is not None, "setWebhook")
         cadres = [f"c{i}" for i in range(CADRES)]
         questions = [
             [text_event(c, f"/dangky Cán bộ {c} | Xã Nam Đàn | Địa chính"),
@@ -149,7 +149,7 @@ async def test_sigkill_mid_burst_loses_nothing(tmp_path):
                 found[c] = numbers.pop()
             return found
 
-        tickets = await eventually(confirmations, "one ticket confirmation per cadre", timeout=180)
+        tickets = await eventually(confirmations, "one ticket confirmation per cadre")
         assert len(set(tickets.values())) == CADRES
 
         answers = [[text_event("staff1", f"/tl {tickets[c]} Trả lời cho {c}: cần đơn Mẫu 04/ĐK.")
@@ -157,10 +157,10 @@ async def test_sigkill_mid_burst_loses_nothing(tmp_path):
         await burst(server, bot, url, answers, kill_after_sends=20)
         await eventually(
             lambda: all(any(f"Trả lời cho {c}:" in t for t in server.texts_to(c)) for c in cadres),
-            "every answer at its cadre", timeout=180,
+            "every answer at its cadre",
         )
         # the staff group's own acknowledgements may trail the cadres' answers
-        await eventually(lambda: unsent(tmp_path) == 0, "outbox drained", timeout=120)
+        await eventually(lambda: unsent(tmp_path) == 0, "outbox drained")
     finally:
         bot.stop()
         await server.close()

@@ -191,7 +191,7 @@ async def register_all(server: FakeTelegram, cadres: list[int]) -> None:
         server.message(uid, f"/dangky Cán bộ {uid} | Xã Nam Đàn | Công chức địa chính")
     await eventually(
         lambda: all(any("Đăng ký xong" in t for t in server.texts_to(u)) for u in cadres),
-        "every registration confirmed", timeout=180,
+        "every registration confirmed",
     )
 
 
@@ -238,7 +238,7 @@ async def test_two_instances_80_questions_and_the_leader_killed_mid_burst(
         total = len(cadres) * each
         await eventually(
             lambda: all(len(set(found)) == total for found in acks_and_cards(server, cadres, areas)),
-            "an ack and a card for every question", timeout=240,
+            "an ack and a card for every question",
         )
         acks, cards = acks_and_cards(server, cadres, areas)
     finally:
@@ -251,7 +251,7 @@ async def test_two_instances_80_questions_and_the_leader_killed_mid_burst(
     repeats = (len(acks) - total) + (len(cards) - total)
     assert max(Counter(acks).values()) <= 2 and max(Counter(cards).values()) <= 2
     print(f"two instances: {total} tickets, {len(acks)} acks, {len(cards)} cards, "  # noqa: T201
-          f"{repeats} repeated, takeover {takeover:.1f}s")
+          f"{repeats} repeated")
     assert repeats <= len(cadres) + areas, repeats
     assert "Traceback" not in standby.output()
 
@@ -263,7 +263,7 @@ async def deliver_to_all(ports: list[int], update: dict) -> None:
     async def post(port: int) -> int:
         async with aiohttp.ClientSession() as session, session.post(
             f"http://127.0.0.1:{port}/telegram", json=update, headers=headers,
-            timeout=aiohttp.ClientTimeout(total=60),
+            timeout=aiohttp.ClientTimeout(total=600),
         ) as resp:
             return resp.status
 
@@ -294,7 +294,7 @@ async def test_webhook_posted_to_both_instances_is_handled_once(tmp_path, server
         total = len(cadres) * each
         await eventually(
             lambda: all(len(set(found)) == total for found in acks_and_cards(server, cadres, areas)),
-            "an ack and a card for every question", timeout=240,
+            "an ack and a card for every question",
         )
         acks, cards = acks_and_cards(server, cadres, areas)
         registrations = sum("Đăng ký xong" in t for c in cadres for t in server.texts_to(c))

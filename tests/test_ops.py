@@ -19,7 +19,7 @@ CADRE = 11
 
 async def get(port: int, path: str) -> tuple[int, str]:
     async with aiohttp.ClientSession() as session, session.get(
-        f"http://127.0.0.1:{port}{path}", timeout=aiohttp.ClientTimeout(total=15)
+        f"http://127.0.0.1:{port}{path}", timeout=aiohttp.ClientTimeout(total=600)
     ) as resp:
         return resp.status, await resp.text()
 
@@ -78,7 +78,7 @@ async def test_health_readiness_and_metrics(tmp_path, server, db_url):
             async def ready() -> bool:
                 return (await get(port, "/readyz"))[0] == 200
 
-            await eventually_async(ready, "ready again when the database returns", timeout=60)
+            await eventually_async(ready, "ready again when the database returns")
     finally:
         await app.stop()
         if proxy is not None:

@@ -50,13 +50,13 @@ async def test_scheduler_walks_reminder_deadline_escalation(tmp_path):
                     and all(w in m.text for w in words)]
 
         clock.advance(minutes=31)  # past half the first-response time
-        await eventually(lambda: texts("g", "sắp đến hạn"), "the reminder", timeout=60)
+        await eventually(lambda: texts("g", "sắp đến hạn"), "the reminder")
         clock.advance(minutes=30)  # past the deadline
-        await eventually(lambda: texts("g", "Đã đến hạn"), "the deadline notice", timeout=60)
+        await eventually(lambda: texts("g", "Đã đến hạn"), "the deadline notice")
         clock.advance(minutes=31)  # overdue by more than escalate_after_hours
-        await eventually(lambda: texts("sep", "#1", "quá hạn"), "the escalation", timeout=60)
+        await eventually(lambda: texts("sep", "#1", "quá hạn"), "the escalation")
         seen = len(ticks)
-        await eventually(lambda: len(ticks) >= seen + 3, "three more ticks", timeout=60)
+        await eventually(lambda: len(ticks) >= seen + 3, "three more ticks")
         await app.sender.drain()
         assert len(texts("g", "sắp đến hạn")) == 1  # nothing repeats
         assert len(texts("g", "Đã đến hạn")) == 1
@@ -91,7 +91,7 @@ async def test_a_restart_after_digest_time_sends_todays_digest_once(tmp_path):
                 scheduler = app.scheduler  # noqa: B023
                 return bool(scheduler and not scheduler.get_job("daily-digest-catch-up") and not app.jobs)  # noqa: B023
 
-            await eventually(caught_up, "the catch-up digest", timeout=60)
+            await eventually(caught_up, "the catch-up digest")
             await app.sender.drain()
         finally:
             await app.stop()

@@ -264,7 +264,7 @@ async def test_polled_update_is_fetched_again_when_storage_is_down(tmp_path, ser
     try:
         update = server.message(CADRE, "/dangky Nguyễn Văn An | Xã Nam Đàn | Công chức địa chính")
         await eventually(lambda: any("Đăng ký xong" in t for t in server.texts_to(CADRE)),
-                         "registration after the outage", timeout=30)
+                         "registration after the outage")
         assert left == [0]  # delivered three times: twice refused while storage was down
         await eventually(lambda: server.confirmed_offset == update["update_id"] + 1, "offset confirmed")
         assert len([t for t in server.texts_to(CADRE) if "Đăng ký xong" in t]) == 1
@@ -379,7 +379,7 @@ async def test_a_card_backlog_in_one_group_does_not_delay_acks_or_other_chats(po
         server.message(uid, LAND_Q)
     server.message(CADRE, "Quyết toán ngân sách xã năm 2025 nộp khi nào?")
     acked = lambda uid: any("số phiếu #" in t for t in server.texts_to(uid))  # noqa: E731
-    await eventually(lambda: all(acked(uid) for uid in [*cadres, CADRE]), "every ack", timeout=60)
+    await eventually(lambda: all(acked(uid) for uid in [*cadres, CADRE]), "every ack")
     await eventually(lambda: server.to(FIN), "the finance card")
     assert len(server.to(LAND)) < 30  # the land group's backlog is still going out at its pace
 

@@ -8,9 +8,10 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 
-async def eventually(check: Callable[[], Any], what: str, timeout: float = 60.0) -> Any:
+async def eventually(check: Callable[[], Any], what: str, timeout: float = 600.0) -> Any:
     """Poll `check` until it returns something truthy; fail naming `what` after `timeout`
-    (generous: it bounds a failure only, and a loaded 2-core machine is slow)."""
+    (generous: it bounds a failure only; beside CPU burners a 2-core machine ran a minute's
+    bound out)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not (value := check()):
@@ -20,7 +21,7 @@ async def eventually(check: Callable[[], Any], what: str, timeout: float = 60.0)
     return value
 
 
-async def eventually_async(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 60.0) -> Any:
+async def eventually_async(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 600.0) -> Any:
     """`eventually` for a check that must await (an HTTP call, a query)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
