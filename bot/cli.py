@@ -140,7 +140,7 @@ async def _ping(url: str) -> None:
 
 
 async def _report(cfg: Config, period_text: str, out: str) -> int:
-    from handlers.reports import excel, periods
+    from handlers.reports import excel, labels, periods
 
     settings, now = cfg.settings(), datetime.now(UTC)
     try:
@@ -166,7 +166,7 @@ async def _report(cfg: Config, period_text: str, out: str) -> int:
     result = await excel.export_file(
         cfg.database.url, settings, cfg.schedule.deadlines(), now, period, path
     )
-    print(t.REPORT_WRITTEN.format(out=out, rows=result.rows, period=period.label))  # noqa: T201
+    print(t.REPORT_WRITTEN.format(out=out, rows=labels.count(result.rows), period=period.label))  # noqa: T201
     return 0
 
 

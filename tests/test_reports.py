@@ -598,3 +598,22 @@ async def test_workbook_reads_as_the_bot_writes(wx):
     overview = {r[0].value: r[1] for r in wb["Tổng hợp"].iter_rows() if r[0].value}
     assert overview["Từ ngày"].value == datetime(2026, 11, 23)  # noqa: DTZ001  (Excel dates are naive)
     assert overview["Đến ngày"].number_format == "dd/mm/yyyy"
+
+
+def test_large_counts_in_captions_have_thousands_dots_beside_the_decimal_commas():
+    # "36525 phiếu; đúng hạn 74% (26.301/35.438)" was one caption with both kinds of numbers
+    from pathlib import Path
+
+    from handlers.reports import figures
+    from handlers.reports.chart import chart_caption
+    from handlers.reports.excel import ExportResult, export_caption
+    from storage.reports import Counts
+
+    period = parse_period("2026-11", datetime(2026, 12, 4, tzinfo=UTC), ZoneInfo("Asia/Ho_Chi_Minh"),
+                          "thang", "usage")
+    counts = Counts(received=36525, on_time=26301, late=9137)
+    summary = figures.Summary(period, counts, [], [], [4.25], 0)
+    caption = export_caption(ExportResult(Path("x.xlsx"), 36525, summary))
+    assert "36.525 phiếu" in caption and "(26.301/35.438)" in caption, caption
+    series = figures.WeeklySeries([date(2026, 11, 2)], {"dat_dai": [1234]}, [1000], [1200])
+    assert ": 1.234 câu hỏi" in chart_caption(series, period)

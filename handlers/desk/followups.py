@@ -190,7 +190,7 @@ async def daily_digest(out: Outbound, today: date) -> None:
             + (texts.supervisor.DIGEST_AREAS.format(
                 areas=", ".join(fmt.area_name(out.settings, a) for a in sorted(areas))) if areas else "")
             + texts.supervisor.DIGEST_COUNTS.format(received=received, answered=answered, closed=closed),
-            texts.supervisor.DIGEST_OVERDUE.format(count=len(late)),
+            texts.supervisor.DIGEST_OVERDUE.format(count=labels.count(len(late))),
         ]
         lines += [fmt.line(t, out.settings) for t in late[:20]]
         total, failed = await failed_deliveries(out.session, start, areas)

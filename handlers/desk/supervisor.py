@@ -105,8 +105,8 @@ async def _overdue_lines(ctx: Ctx, tickets: list[Ticket]) -> list[str]:
     oldest = min(x.due_at for x in tickets if x.due_at).astimezone(tz).date()
     hours = WorkingHours(ctx.deadlines, oldest, ctx.now.astimezone(tz).date())
     names = labels.commune_names()
-    shown = t.OLDEST_SHOWN.format(count=len(tickets)) if total > len(tickets) else ""
-    lines = [t.OVERDUE_HEADING.format(total=total, shown=shown)]
+    shown = t.OLDEST_SHOWN.format(count=labels.count(len(tickets))) if total > len(tickets) else ""
+    lines = [t.OVERDUE_HEADING.format(total=labels.count(total), shown=shown)]
     for ticket in tickets:
         due = ticket.due_at
         late = hours.hours(due.timestamp(), ctx.now.timestamp()) if due else 0.0

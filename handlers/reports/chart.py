@@ -9,7 +9,7 @@ from pathlib import Path
 from handlers.reports import figures
 from handlers.reports.figures import WeeklySeries
 from handlers.reports.files import output_path
-from handlers.reports.labels import share, short_area
+from handlers.reports.labels import count, share, short_area
 from handlers.reports.periods import Period
 from handlers.settings import Deadlines, HotlineSettings
 from handlers.texts import reports as t
@@ -77,5 +77,5 @@ def chart_caption(series: WeeklySeries, period: Period) -> str:
     total = sum(sum(v) for v in series.by_area.values())
     ok, decided = sum(series.on_time), sum(series.decided)
     return t.CHART_CAPTION.format(
-        period=period.label, total=total, weeks=len(series.weeks), share=share(ok, decided)
+        period=period.label, total=count(total), weeks=len(series.weeks), share=share(ok, decided)
     )

@@ -300,5 +300,6 @@ def export_caption(r: ExportResult) -> str:
     median = r.summary.median
     speed = t.NO_RESPONSE_YET if median is None else t.MEDIAN_RESPONSE.format(hours=labels.num(median))
     return t.EXPORT_CAPTION.format(
-        period=r.summary.period.label, rows=r.rows, share=labels.share(c.on_time, c.decided), speed=speed
+        period=r.summary.period.label, rows=labels.count(r.rows),
+        share=labels.share(c.on_time, c.decided), speed=speed,
     )
