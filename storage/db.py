@@ -25,7 +25,6 @@ from storage import (
 # PostgreSQL advisory lock keys of this application (one 64-bit key space per database)
 STARTUP_LOCK = 0x686F746C_00000001  # migrations and seeding at start
 LEADER_LOCK = 0x686F746C_00000002  # held by the leader (bot/leadership.py)
-CLAIM_LOCK = 0x686F746C_00000003  # one outbox claim at a time (storage/repo.py claim_due)
 log = logging.getLogger(__name__)
 
 SUPPORTED = ("sqlite+aiosqlite", "postgresql+asyncpg")
