@@ -58,9 +58,7 @@ async def mark_processed(session: AsyncSession, key: str, now: datetime) -> bool
     One INSERT … ON CONFLICT DO NOTHING: a concurrent delivery of the same update waits for
     the first one's transaction instead of failing it.
     """
-    stmt = _insert(session, PROCESSED).on_conflict_do_nothing()
-    result = await session.execute(stmt, {"key": key, "at": now})
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return (await mark_processed_many(session, [key], now))[0]
 
 
 async def mark_processed_many(session: AsyncSession, keys: Sequence[str], now: datetime) -> list[bool]:
